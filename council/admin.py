@@ -1,0 +1,59 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from council.models import AuditEntry, Body, Mandate, PoliticalGroup, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["last_name", "first_name"]
+    list_display = ["email", "first_name", "last_name", "is_administrator", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("", {"fields": ["first_name", "last_name", "birth_date"]}),
+        ("", {"fields": ["is_active", "is_administrator", "is_staff", "is_superuser"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["email", "first_name", "last_name", "password1", "password2"]})
+    ]
+
+
+class MandateInline(admin.TabularInline):
+    model = Mandate
+    extra = 0
+    autocomplete_fields = ["person"]
+
+
+@admin.register(Body)
+class BodyAdmin(admin.ModelAdmin):
+    list_display = ["name", "municipality", "kind", "language", "seats"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MandateInline]
+
+
+@admin.register(PoliticalGroup)
+class PoliticalGroupAdmin(admin.ModelAdmin):
+    list_display = ["short_name", "name", "body"]
+
+
+@admin.register(Mandate)
+class MandateAdmin(admin.ModelAdmin):
+    list_display = ["person", "body", "role", "group", "start", "end"]
+    list_filter = ["body", "role", "group"]
+    autocomplete_fields = ["person"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["sequence", "at", "actor_label", "action", "object_type"]
+    list_filter = ["action"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

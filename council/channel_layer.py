@@ -1,0 +1,28 @@
+"""Redis channel layer whose connection pool waits instead of failing.
+
+redis-py's asyncio ConnectionPool caps itself at 100 connections and raises
+``MaxConnectionsError`` at once when a burst of websocket connects and
+disconnects needs more (every group_add and group_discard borrows one). A
+blocking pool of the configured size makes those calls queue for a free
+connection, so a reconnect storm slows down instead of dropping clients.
+"""
+
+from channels_redis.core import RedisChannelLayer
+from redis.asyncio import BlockingConnectionPool
+
+
+class BlockingPoolRedisChannelLayer(RedisChannelLayer):
+    def __init__(self, *args, pool_size: int = 200, pool_timeout: float = 30, **kw):
+        self.pool_size = pool_size
+        self.pool_timeout = pool_timeout
+        super().__init__(*args, **kw)
+
+    def create_pool(self, index):
+        host = dict(self.hosts[index])
+        address = host.pop("address")
+        return BlockingConnectionPool.from_url(
+            address,
+            max_connections=self.pool_size,
+            timeout=self.pool_timeout,
+            **host,
+        )

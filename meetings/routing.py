@@ -1,0 +1,7 @@
+from django.urls import path
+
+from meetings import consumers
+
+websocket_urlpatterns = [
+    path("ws/sitting/<int:meeting_id>/", consumers.SittingConsumer.as_asgi()),
+]

@@ -1,0 +1,232 @@
+"""The fixed cast (chair, councillor, DG, clerk, outsider...) and shared helpers."""
+
+import datetime
+import itertools
+import os
+import shutil
+from functools import partial
+
+import pytest
+from django.db import connections
+from django.test import Client
+
+from council.models import Body, Mandate, PoliticalGroup, User
+
+# pytest-asyncio keeps an event loop running while sync fixtures create rows for
+# async (websocket) tests; the ORM calls there are not made from a coroutine.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+Role = Mandate.Role
+_counter = itertools.count(1)
+PASSWORD = "a-long-test-password-123"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MANDATE_START = datetime.date(2024, 12, 2)
+
+
+# ---- factories -------------------------------------------------------------
+
+
+def make_body(**fields) -> Body:
+    n = next(_counter)
+    defaults = {
+        "name": f"Conseil communal {n}",
+        "slug": f"body-{n}",
+        "kind": Body.Kind.MUNICIPAL_COUNCIL,
+        "municipality": f"Commune {n}",
+        "language": Body.Language.FRENCH,
+        "seats": 9,
+    }
+    defaults.update(fields)
+    return Body.objects.create(**defaults)
+
+
+def make_user(**fields) -> User:
+    n = next(_counter)
+    defaults = {
+        "email": f"person{n}@example.org",
+        "first_name": f"Prénom{n}",
+        "last_name": f"Nom{n}",
+        "birth_date": datetime.date(1970, 1, 1) + datetime.timedelta(days=n),
+    }
+    defaults.update(fields)
+    return User.objects.create_user(password=PASSWORD, **defaults)
+
+
+def make_mandate(person, body, role=Role.COUNCILLOR, **fields) -> Mandate:
+    fields.setdefault("start", MANDATE_START)
+    return Mandate.objects.create(person=person, body=body, role=role, **fields)
+
+
+def make_member(body, role=Role.COUNCILLOR, group=None, **user_fields) -> User:
+    user = make_user(**user_fields)
+    make_mandate(user, body, role, group=group)
+    return user
+
+
+# ---- the fixed cast ----------------------------------------------------------
+
+
+@pytest.fixture
+def body(db) -> Body:
+    return make_body()
+
+
+@pytest.fixture
+def group(body) -> PoliticalGroup:
+    return PoliticalGroup.objects.create(body=body, name="Groupe A", short_name="GA")
+
+
+@pytest.fixture
+def chair(body, group) -> User:
+    return make_member(body, Role.CHAIR, group=group, first_name="Présidente")
+
+
+@pytest.fixture
+def councillor(body, group) -> User:
+    return make_member(body, Role.COUNCILLOR, group=group, first_name="Conseillère")
+
+
+@pytest.fixture
+def other_councillors(body, group) -> list[User]:
+    """Seven more members: with chair and councillor, the body's nine seats."""
+    return [make_member(body, Role.COUNCILLOR, group=group) for _ in range(7)]
+
+
+@pytest.fixture
+def director_general(body) -> User:
+    return make_member(body, Role.DIRECTOR_GENERAL, first_name="Directeur")
+
+
+@pytest.fixture
+def deputy_director_general(body) -> User:
+    return make_member(body, Role.DEPUTY_DIRECTOR_GENERAL, first_name="Adjointe")
+
+
+@pytest.fixture
+def clerk(body) -> User:
+    return make_member(body, Role.CLERK, first_name="Greffier")
+
+
+@pytest.fixture
+def administrator(db) -> User:
+    return make_user(is_administrator=True, is_staff=True, first_name="Admin")
+
+
+@pytest.fixture
+def superuser(db) -> User:
+    return User.objects.create_superuser(email="root@example.org", password=PASSWORD)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """Logged in, but holds no mandate on the body."""
+    return make_user(first_name="Extérieur")
+
+
+@pytest.fixture
+def cast(
+    chair, councillor, director_general, deputy_director_general, clerk,
+    administrator, outsider,
+) -> dict[str, User]:
+    return {
+        "chair": chair,
+        "councillor": councillor,
+        "director_general": director_general,
+        "deputy_director_general": deputy_director_general,
+        "clerk": clerk,
+        "administrator": administrator,
+        "outsider": outsider,
+    }
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+# ---- live server and browser -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def asgi_live_server(django_db_setup, django_db_blocker):
+    """Daphne serving the whole ASGI app (HTTP and websockets) in a child process."""
+    from channels.testing.live import make_application
+    from daphne.testing import DaphneProcess
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    with django_db_blocker.unblock():
+        connections.close_all()  # the child must open its own connections
+
+    def setup_child():
+        # The forked server inherits the test database settings; it serves
+        # whatever the test commits, outside pytest-django's blocker.
+        django_db_blocker.unblock()
+
+    process = DaphneProcess(
+        "127.0.0.1",
+        partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+        setup=setup_child,
+    )
+    process.start()
+    if not process.ready.wait(timeout=30):
+        process.terminate()
+        raise RuntimeError("The test server did not start.")
+    yield f"http://127.0.0.1:{process.port.value}"
+    process.terminate()
+    process.join(timeout=10)
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's loop must not precede async tests."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip(f"No Chromium at {CHROMIUM}: install the Debian package chromium.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def logged_in_page(browser, asgi_live_server):
+    """Make a browser page logged in as a user: ``page = logged_in_page(user)``."""
+    contexts = []
+
+    def open_page(user):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=asgi_live_server, locale="en-GB")
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": asgi_live_server,
+                },
+                {"name": "django_language", "value": "en", "url": asgi_live_server},
+            ]
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
