@@ -15,7 +15,10 @@ class UserAdmin(BaseUserAdmin):
         ("", {"fields": ["is_active", "is_administrator", "is_staff", "is_superuser"]}),
     ]
     add_fieldsets = [
-        (None, {"fields": ["email", "first_name", "last_name", "password1", "password2"]})
+        (
+            None,
+            {"fields": ["email", "first_name", "last_name", "password1", "password2"]},
+        )
     ]
 
 

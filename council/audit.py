@@ -33,9 +33,11 @@ def audit_record(
     """Append one entry to the chain. Never put a secret choice in ``details``."""
     with transaction.atomic():
         _lock_chain()
-        last = AuditEntry.objects.order_by("-sequence").only(
-            "sequence", "entry_hash"
-        ).first()
+        last = (
+            AuditEntry.objects.order_by("-sequence")
+            .only("sequence", "entry_hash")
+            .first()
+        )
         entry = AuditEntry(
             sequence=(last.sequence + 1) if last else 1,
             at=timezone.now(),

@@ -21,22 +21,107 @@ GROUPS = [
 ]
 
 FIRST_NAMES = [
-    "Marie", "Jean", "Sophie", "Luc", "Isabelle", "Philippe", "Nathalie", "Michel",
-    "Catherine", "Pierre", "Anne", "Christophe", "Véronique", "Olivier", "Sandrine",
-    "Didier", "Françoise", "Thierry", "Valérie", "Benoît", "Aurélie", "Fabrice",
-    "Céline", "Grégory", "Julie", "Mehdi", "Fatima", "Youssef", "Elif", "Murat",
-    "Chloé", "Maxime", "Laurence", "Hugues", "Bénédicte", "Rachid", "Giuseppe",
-    "Ana", "Stéphane", "Delphine", "Jérôme", "Ingrid", "Patrick", "Caroline",
-    "Antoine", "Émilie", "Kevin", "Sarah", "Nicolas", "Hélène",
+    "Marie",
+    "Jean",
+    "Sophie",
+    "Luc",
+    "Isabelle",
+    "Philippe",
+    "Nathalie",
+    "Michel",
+    "Catherine",
+    "Pierre",
+    "Anne",
+    "Christophe",
+    "Véronique",
+    "Olivier",
+    "Sandrine",
+    "Didier",
+    "Françoise",
+    "Thierry",
+    "Valérie",
+    "Benoît",
+    "Aurélie",
+    "Fabrice",
+    "Céline",
+    "Grégory",
+    "Julie",
+    "Mehdi",
+    "Fatima",
+    "Youssef",
+    "Elif",
+    "Murat",
+    "Chloé",
+    "Maxime",
+    "Laurence",
+    "Hugues",
+    "Bénédicte",
+    "Rachid",
+    "Giuseppe",
+    "Ana",
+    "Stéphane",
+    "Delphine",
+    "Jérôme",
+    "Ingrid",
+    "Patrick",
+    "Caroline",
+    "Antoine",
+    "Émilie",
+    "Kevin",
+    "Sarah",
+    "Nicolas",
+    "Hélène",
 ]
 LAST_NAMES = [
-    "Dubois", "Lambert", "Dupont", "Martin", "Leclercq", "Renard", "Lejeune",
-    "Fontaine", "Collard", "Mathieu", "Gérard", "Hubert", "Charlier", "Lemaire",
-    "Jacquet", "Denis", "Thiry", "Henrard", "Piron", "Delhez", "Wathelet", "Nyssen",
-    "Bastin", "Dechamps", "Closset", "Counet", "Francotte", "Goffin", "Halleux",
-    "Joiris", "Kaiser", "Lhoest", "Marchal", "Noël", "Ożarowski", "Pirotte",
-    "Quoilin", "Remacle", "Schmitz", "Tasiaux", "Urbain", "Vandenberghe",
-    "Willems", "Yilmaz", "Zeghers", "El Amrani", "Russo", "Fernández", "Van Damme",
+    "Dubois",
+    "Lambert",
+    "Dupont",
+    "Martin",
+    "Leclercq",
+    "Renard",
+    "Lejeune",
+    "Fontaine",
+    "Collard",
+    "Mathieu",
+    "Gérard",
+    "Hubert",
+    "Charlier",
+    "Lemaire",
+    "Jacquet",
+    "Denis",
+    "Thiry",
+    "Henrard",
+    "Piron",
+    "Delhez",
+    "Wathelet",
+    "Nyssen",
+    "Bastin",
+    "Dechamps",
+    "Closset",
+    "Counet",
+    "Francotte",
+    "Goffin",
+    "Halleux",
+    "Joiris",
+    "Kaiser",
+    "Lhoest",
+    "Marchal",
+    "Noël",
+    "Ożarowski",
+    "Pirotte",
+    "Quoilin",
+    "Remacle",
+    "Schmitz",
+    "Tasiaux",
+    "Urbain",
+    "Vandenberghe",
+    "Willems",
+    "Yilmaz",
+    "Zeghers",
+    "El Amrani",
+    "Russo",
+    "Fernández",
+    "Van Damme",
     "de Sélys Longchamps",
 ]
 
@@ -110,7 +195,9 @@ def seed() -> DemoCast:
     for group, seats in groups:
         for _seat in range(seats):
             first, last = firsts[index % len(firsts)], lasts[index % len(lasts)]
-            birth = datetime.date(1950 + rng.randrange(50), rng.randrange(1, 13), rng.randrange(1, 29))
+            birth = datetime.date(
+                1950 + rng.randrange(50), rng.randrange(1, 13), rng.randrange(1, 29)
+            )
             email = f"{_ascii(first)}.{_ascii(last.replace(' ', '-'))}@{DOMAIN}"
             person = _person(email, first, last, birth)
             # The mayor chairs the council and is a member like the others.
@@ -119,15 +206,23 @@ def seed() -> DemoCast:
             councillors.append(person)
             index += 1
     chair = councillors[0]
-    dg = _person(f"directeur.general@{DOMAIN}", "Bernard", "Moreau", datetime.date(1968, 3, 14))
+    dg = _person(
+        f"directeur.general@{DOMAIN}", "Bernard", "Moreau", datetime.date(1968, 3, 14)
+    )
     _mandate(dg, body, Mandate.Role.DIRECTOR_GENERAL, start)
-    deputy = _person(f"directrice.adjointe@{DOMAIN}", "Sylvie", "Lecomte", datetime.date(1975, 9, 2))
+    deputy = _person(
+        f"directrice.adjointe@{DOMAIN}", "Sylvie", "Lecomte", datetime.date(1975, 9, 2)
+    )
     _mandate(deputy, body, Mandate.Role.DEPUTY_DIRECTOR_GENERAL, start)
     clerk = _person(f"greffe@{DOMAIN}", "Karim", "Benali", datetime.date(1986, 6, 21))
     _mandate(clerk, body, Mandate.Role.CLERK, start)
     admin = _person(
-        f"admin@{DOMAIN}", "Service", "Informatique", datetime.date(1990, 1, 1),
-        is_administrator=True, is_staff=True,
+        f"admin@{DOMAIN}",
+        "Service",
+        "Informatique",
+        datetime.date(1990, 1, 1),
+        is_administrator=True,
+        is_staff=True,
     )
     _grant_admin_permissions(admin)
     cast = DemoCast(

@@ -105,7 +105,9 @@ class Body(models.Model):
     seats = models.PositiveSmallIntegerField(
         _("member seats"), help_text=_("Seats the law gives this body.")
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Brussels")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Brussels"
+    )
     speaking_time_seconds = models.PositiveIntegerField(
         _("default speaking time (seconds)"), default=300
     )
@@ -166,15 +168,19 @@ class Mandate(models.Model):
         COUNCILLOR = "councillor", _("Councillor")
         CHAIR = "chair", _("Chair")
         DIRECTOR_GENERAL = "director_general", _("Director-general")
-        DEPUTY_DIRECTOR_GENERAL = "deputy_director_general", _(
-            "Deputy director-general"
+        DEPUTY_DIRECTOR_GENERAL = (
+            "deputy_director_general",
+            _("Deputy director-general"),
         )
         CLERK = "clerk", _("Clerk")
 
     VOTING_ROLES = (Role.COUNCILLOR, Role.CHAIR)
 
     person = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="mandates", verbose_name=_("person")
+        User,
+        on_delete=models.PROTECT,
+        related_name="mandates",
+        verbose_name=_("person"),
     )
     body = models.ForeignKey(
         Body, on_delete=models.PROTECT, related_name="mandates", verbose_name=_("body")

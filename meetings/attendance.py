@@ -19,8 +19,9 @@ def present_member_ids(
     for person_id, kind in events.order_by("at", "pk").values_list("person_id", "kind"):
         last[person_id] = kind
     members = set(
-        meeting.body.members_in_office(on=timezone.localdate(meeting.starts_at))
-        .values_list("pk", flat=True)
+        meeting.body.members_in_office(
+            on=timezone.localdate(meeting.starts_at)
+        ).values_list("pk", flat=True)
     )
     return {
         pid

@@ -7,6 +7,13 @@
   (voting) adds its part of the snapshot without meetings importing it;
   ``builder(meeting, audience)`` returns JSON-ready data, ``audience`` being
   ``"members"`` or ``"public"``.
+- ``register_sitting_panel(template_name)``: a template included on the member's
+  sitting page (voting adds its ballot panel); it gets ``meeting``, ``item`` and
+  ``user`` in its context.
+- In the browser, the live-sitting script dispatches a ``sitting:snapshot``
+  CustomEvent on ``document`` with the whole current snapshot (``detail``) after
+  every applied update, so other scripts (the ballot) follow the sitting
+  without opening their own websocket.
 - ``speaking_log(meeting)``: the debate as recorded, for the minutes.
 
 The live-sitting work fills in the versioning, coalescing and transport.
@@ -30,6 +37,18 @@ def register_snapshot_part(key: str, builder: SnapshotBuilder) -> None:
 
 def snapshot_parts() -> dict[str, SnapshotBuilder]:
     return dict(_parts)
+
+
+_panels: list[str] = []
+
+
+def register_sitting_panel(template_name: str) -> None:
+    if template_name not in _panels:
+        _panels.append(template_name)
+
+
+def sitting_panels() -> list[str]:
+    return list(_panels)
 
 
 def sitting_changed(meeting) -> None:

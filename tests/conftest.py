@@ -133,8 +133,13 @@ def outsider(db) -> User:
 
 @pytest.fixture
 def cast(
-    chair, councillor, director_general, deputy_director_general, clerk,
-    administrator, outsider,
+    chair,
+    councillor,
+    director_general,
+    deputy_director_general,
+    clerk,
+    administrator,
+    outsider,
 ) -> dict[str, User]:
     return {
         "chair": chair,

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def meeting(body):
     from django.utils import timezone
 
-    return Meeting.objects.create(body=body, number=1, title="Séance", starts_at=timezone.now())
+    return Meeting.objects.create(
+        body=body, number=1, title="Séance", starts_at=timezone.now()
+    )
 
 
 def _cookie_for(user):
@@ -26,7 +28,9 @@ def _communicator(meeting, cookie=None, origin=b"http://127.0.0.1:8000"):
     headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000")]
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
-    return WebsocketCommunicator(application, f"/ws/sitting/{meeting.pk}/", headers=headers)
+    return WebsocketCommunicator(
+        application, f"/ws/sitting/{meeting.pk}/", headers=headers
+    )
 
 
 async def test_member_websocket_is_accepted(meeting, councillor):

@@ -1,5 +1,7 @@
 """Meetings, their agenda, and the attendance register of a sitting."""
 
+__all__ = ["Meeting", "AgendaItem", "AttendanceEvent", "Recusal", "new_video_room"]
+
 import secrets
 
 from django.conf import settings
@@ -113,7 +115,10 @@ class AgendaItem(models.Model):
         SECRET = "secret", _("Secret ballot")
 
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.CASCADE, related_name="items", verbose_name=_("meeting")
+        Meeting,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("meeting"),
     )
     position = models.PositiveIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=500)

@@ -1,0 +1,1 @@
+"""Models of the preparation of a meeting: documents, convocations, members' items."""
