@@ -103,6 +103,17 @@ if DATABASE_URL:
         }
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not usable: {exc}") from exc
+    # Only the two databases the application is tested on.
+    if DATABASES["default"]["ENGINE"] not in {
+        "django.db.backends.postgresql",
+        "django.db.backends.sqlite3",
+    }:
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be a postgres:// (or sqlite://) URL, "
+            f"not {urlsplit(DATABASE_URL).scheme}://."
+        )
+    if not DATABASES["default"].get("NAME"):
+        raise ImproperlyConfigured("DATABASE_URL names no database.")
 else:
     DATABASES = {
         "default": {
@@ -189,6 +200,10 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_PROVIDERS: dict = {}
 if env_str("ENTRA_CLIENT_ID"):
+    if not env_str("ENTRA_CLIENT_SECRET"):
+        raise ImproperlyConfigured(
+            "ENTRA_CLIENT_ID is set but ENTRA_CLIENT_SECRET is not."
+        )
     SOCIALACCOUNT_PROVIDERS["microsoft"] = {
         "APPS": [
             {

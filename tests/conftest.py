@@ -235,3 +235,16 @@ def logged_in_page(browser, asgi_live_server):
     yield open_page
     for context in contexts:
         context.close()
+
+
+def pytest_configure(config):
+    """A fast hasher for the many users tests create; the real one still verifies."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
