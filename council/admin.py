@@ -1,5 +1,7 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from council.models import AuditEntry, Body, Mandate, PoliticalGroup, User
 
@@ -14,6 +16,13 @@ class UserAdmin(BaseUserAdmin):
         ("", {"fields": ["first_name", "last_name", "birth_date"]}),
         ("", {"fields": ["is_active", "is_administrator", "is_staff", "is_superuser"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser may hand out the flags that bypass model permissions.
+        if request.user.is_superuser:
+            return ()
+        return ("is_staff", "is_superuser", "is_administrator")
+
     add_fieldsets = [
         (
             None,
@@ -60,3 +69,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# The admin logs in through allauth like everyone else: rate limits and MFA apply.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = _("Council meetings — administration")
+admin.site.site_title = _("Council meetings")
+admin.site.index_title = _("Bodies, people and mandates")

@@ -2,4 +2,4 @@ from django.conf import settings
 
 
 def site(request) -> dict:
-    return {"SITE_URL": settings.SITE_URL}
+    return {"SITE_URL": settings.SITE_URL, "ALLOW_SIGNUP": settings.ALLOW_SIGNUP}

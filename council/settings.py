@@ -191,8 +191,15 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ALLOW_SIGNUP = env_bool("ALLOW_SIGNUP", False)
+# Behind a reverse proxy every request comes from the proxy: rate limits must
+# count the client address it adds to X-Forwarded-For, not the proxy's own.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_HTTPS_PROXY", HTTPS) else 0, minimum=0
+)
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
+# One 30-second step either side: phones whose clocks drift a little still work.
+MFA_TOTP_TOLERANCE = 1
 MFA_TOTP_ISSUER = env_str("MFA_ISSUER") or "Council meetings"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
