@@ -1,0 +1,127 @@
+"""The home page tells each role what it can do; the admin is for administrators."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from council.models import Mandate
+from tests.conftest import client_for, make_body, make_mandate
+
+pytestmark = pytest.mark.django_db
+
+SECTIONS = {
+    "chair": {"chair", "member"},
+    "councillor": {"member"},
+    "director_general": {"director_general"},
+    "deputy_director_general": {"deputy_director_general"},
+    "clerk": {"clerk"},
+    "administrator": {"administrator"},
+    "outsider": {"none"},
+}
+ALL_SECTIONS = set().union(*SECTIONS.values())
+
+
+def _sections(html: str) -> set[str]:
+    return {s for s in ALL_SECTIONS if f'data-role="{s}"' in html}
+
+
+@pytest.mark.parametrize("who", list(SECTIONS))
+def test_each_role_sees_its_own_sections_only(who, cast, body):
+    client = client_for(cast[who])
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert _sections(html) == SECTIONS[who]
+    assert cast[who].display_name in html
+    if who in {"administrator", "outsider"}:
+        assert body.name not in html
+    else:
+        assert body.name in html
+
+
+def test_member_sees_group_and_seats(councillor, chair, body, group):
+    client = client_for(councillor)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("home")).content.decode()
+    assert group.name in html
+    assert f"2 of {body.seats} seats filled" in html
+
+
+def test_anonymous_visitor_sees_public_page_and_login(body):
+    response = client_for(None).get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert _sections(html) == set()
+    assert reverse("account_login") in html
+    assert body.name in html
+
+
+def test_home_page_queries_do_not_grow_with_bodies(
+    django_assert_num_queries, councillor, body
+):
+    client = client_for(councillor)
+    client.get(reverse("home"))
+    with django_assert_num_queries(4):  # session, user, mandates, member counts
+        client.get(reverse("home"))
+    for _ in range(5):
+        make_mandate(councillor, make_body(), Mandate.Role.COUNCILLOR)
+    with django_assert_num_queries(4):
+        html = client.get(reverse("home")).content.decode()
+    assert html.count('class="card desk"') == 6
+
+
+def test_layout_is_accessible(councillor):
+    html = client_for(councillor).get(reverse("home")).content.decode()
+    assert 'class="skip-link" href="#main"' in html
+    assert '<main id="main"' in html
+    assert 'role="banner"' in html and 'role="contentinfo"' in html
+    assert '<label for="language-select"' in html
+
+
+# ---- Django admin ----------------------------------------------------------------
+
+
+def test_administrator_can_use_the_admin(administrator):
+    from council.demo import _grant_admin_permissions
+
+    _grant_admin_permissions(administrator)
+    client = client_for(administrator)
+    assert client.get(reverse("admin:index")).status_code == 200
+    for name in ("body", "user", "mandate", "politicalgroup"):
+        url = reverse(f"admin:council_{name}_changelist")
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("who", ["chair", "councillor", "director_general", "clerk"])
+def test_people_without_the_flag_are_kept_out_of_the_admin(who, cast):
+    response = client_for(cast[who]).get(reverse("admin:index"))
+    assert response.status_code in {302, 403}
+    if response.status_code == 302:
+        assert "login" in response.url
+
+
+def test_anonymous_admin_goes_through_the_site_login(db):
+    client = client_for(None)
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    response = client.get(response.url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
+def test_administrator_cannot_grant_themself_superuser(administrator):
+    from council.demo import _grant_admin_permissions
+
+    _grant_admin_permissions(administrator)
+    client = client_for(administrator)
+    url = reverse("admin:council_user_change", args=[administrator.pk])
+    html = client.get(url).content.decode()
+    assert 'name="is_superuser"' not in html
+    assert 'name="is_staff"' not in html
+
+
+def test_admin_exposes_nothing_of_voting():
+    labels = {model._meta.app_label for model in admin.site._registry}
+    assert "voting" not in labels
+    assert "council" in labels

@@ -1,0 +1,79 @@
+"""The demo council: complete, realistic, and the same however often it is seeded."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from council import demo
+from council.models import Body, Mandate, PoliticalGroup, User
+from council.permissions import Action, can
+
+pytestmark = pytest.mark.django_db
+
+Role = Mandate.Role
+
+
+def _seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        User.objects.count(),
+        Body.objects.count(),
+        PoliticalGroup.objects.count(),
+        Mandate.objects.count(),
+    )
+
+
+def test_seed_demo_builds_the_council_and_prints_the_logins():
+    output = _seed()
+    body = Body.objects.get(slug="val-de-meuse")
+    assert body.language == "fr"
+    assert body.seats == 49
+    in_office = Mandate.objects.in_office().filter(body=body)
+    assert in_office.filter(role=Role.CHAIR).count() == 1
+    assert in_office.filter(role=Role.COUNCILLOR).count() == 48
+    assert body.members_in_office().count() == 49
+    assert PoliticalGroup.objects.filter(body=body).count() == 5
+    for group in PoliticalGroup.objects.filter(body=body):
+        assert group.mandates.exists()
+    assert in_office.voting().filter(group__isnull=True).count() == 0
+    for role in (Role.DIRECTOR_GENERAL, Role.DEPUTY_DIRECTOR_GENERAL, Role.CLERK):
+        assert in_office.filter(role=role).count() == 1
+    admin = User.objects.get(is_administrator=True)
+    assert admin.is_staff and not admin.is_superuser
+    assert not admin.mandates.exists()
+    assert can(admin, Action.MANAGE_COUNCIL, body)
+
+    assert demo.DEMO_PASSWORD in output
+    for role in ("Chair", "Councillor", "Director-general", "Deputy", "Clerk"):
+        assert role in output
+    for user in (
+        in_office.get(role=Role.CHAIR).person,
+        in_office.get(role=Role.DIRECTOR_GENERAL).person,
+        in_office.get(role=Role.CLERK).person,
+        admin,
+    ):
+        assert user.email in output
+        assert user.check_password(demo.DEMO_PASSWORD)
+
+
+def test_seed_demo_twice_changes_nothing():
+    _seed()
+    before = _counts()
+    emails = set(User.objects.values_list("email", flat=True))
+    _seed()
+    assert _counts() == before
+    assert set(User.objects.values_list("email", flat=True)) == emails
+
+
+def test_demo_people_have_realistic_distinct_names():
+    _seed()
+    members = list(Body.objects.get(slug="val-de-meuse").members_in_office())
+    names = {(m.first_name, m.last_name) for m in members}
+    assert len(names) == 49
+    assert all(m.first_name and m.last_name and m.birth_date for m in members)
