@@ -35,11 +35,19 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # Regenerate and compile the fr/nl/de/en catalogues (needs GNU gettext).
+# council/ and the project templates/ go to council/locale (LOCALE_PATHS);
+# each other app keeps its own catalogue in <app>/locale.
+LANGS := -l fr -l nl -l de -l en
 messages: $(STAMP)
-	for app in council meetings voting minutes; do \
-		(cd $$app && ../$(BIN)/django-admin makemessages --no-obsolete -l fr -l nl -l de -l en) || exit 1; \
+	DJANGO_SECRET_KEY=messages $(BIN)/python manage.py makemessages --no-obsolete $(LANGS) \
+		--ignore=.venv --ignore=meetings --ignore=voting --ignore=minutes \
+		--ignore=tests --ignore=bench --ignore=static --ignore=staticfiles
+	for app in meetings voting minutes; do \
+		mkdir -p $$app/locale; \
+		(cd $$app && env -u DJANGO_SETTINGS_MODULE ../$(BIN)/django-admin makemessages \
+			--no-obsolete $(LANGS)) || exit 1; \
 	done
-	DJANGO_SECRET_KEY=x $(BIN)/python manage.py compilemessages --ignore=.venv
+	DJANGO_SECRET_KEY=messages $(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench: $(STAMP)
 	@echo "See bench/README.md for each benchmark's command."
