@@ -3,11 +3,63 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from council.audit import audit_record
 from council.models import AuditEntry, Body, Mandate, PoliticalGroup, User
 
 
+def _body_of(obj) -> Body | None:
+    if isinstance(obj, Body):
+        return obj
+    return getattr(obj, "body", None)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every change made in the admin is written to the audit log as well."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action=f"admin.{obj._meta.model_name}.{'change' if change else 'create'}",
+            obj=obj,
+            body=_body_of(obj),
+            # Field names only: values may be personal data (birth dates).
+            details={"fields": sorted(form.changed_data)},
+        )
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects + [o for o, _fields in formset.changed_objects]:
+            audit_record(
+                actor=request.user,
+                action=f"admin.{obj._meta.model_name}.save",
+                obj=obj,
+                body=_body_of(obj),
+            )
+        for obj in formset.deleted_objects:
+            audit_record(
+                actor=request.user,
+                action=f"admin.{obj._meta.model_name}.delete",
+                body=_body_of(obj),
+                details={"label": str(obj)},  # the row, and its id, are gone
+            )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            actor=request.user,
+            action=f"admin.{obj._meta.model_name}.delete",
+            body=_body_of(obj),
+            details={"id": obj.pk, "label": str(obj)},
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     ordering = ["last_name", "first_name"]
     list_display = ["email", "first_name", "last_name", "is_administrator", "is_active"]
     search_fields = ["email", "first_name", "last_name"]
@@ -38,19 +90,19 @@ class MandateInline(admin.TabularInline):
 
 
 @admin.register(Body)
-class BodyAdmin(admin.ModelAdmin):
+class BodyAdmin(AuditedAdmin):
     list_display = ["name", "municipality", "kind", "language", "seats"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MandateInline]
 
 
 @admin.register(PoliticalGroup)
-class PoliticalGroupAdmin(admin.ModelAdmin):
+class PoliticalGroupAdmin(AuditedAdmin):
     list_display = ["short_name", "name", "body"]
 
 
 @admin.register(Mandate)
-class MandateAdmin(admin.ModelAdmin):
+class MandateAdmin(AuditedAdmin):
     list_display = ["person", "body", "role", "group", "start", "end"]
     list_filter = ["body", "role", "group"]
     autocomplete_fields = ["person"]

@@ -125,3 +125,37 @@ def test_admin_exposes_nothing_of_voting():
     labels = {model._meta.app_label for model in admin.site._registry}
     assert "voting" not in labels
     assert "council" in labels
+
+
+def test_admin_changes_are_written_to_the_audit_log(administrator, body, councillor):
+    from council.audit import audit_verify
+    from council.demo import _grant_admin_permissions
+    from council.models import AuditEntry
+
+    _grant_admin_permissions(administrator)
+    client = client_for(administrator)
+    response = client.post(
+        reverse("admin:council_mandate_add"),
+        {
+            "person": councillor.pk,
+            "body": body.pk,
+            "role": Mandate.Role.CLERK,
+            "start": "2025-01-01",
+            "end": "",
+            "group": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    mandate = Mandate.objects.get(person=councillor, role=Mandate.Role.CLERK)
+    entry = AuditEntry.objects.get(action="admin.mandate.create")
+    assert entry.actor == administrator
+    assert entry.body == body
+    assert entry.object_id == str(mandate.pk)
+    assert "role" in entry.details["fields"]
+
+    client.post(
+        reverse("admin:council_mandate_delete", args=[mandate.pk]), {"post": "yes"}
+    )
+    assert not Mandate.objects.filter(pk=mandate.pk).exists()
+    assert AuditEntry.objects.filter(action="admin.mandate.delete").count() == 1
+    assert audit_verify() == []
