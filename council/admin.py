@@ -5,6 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.models import AuditEntry, Body, Mandate, PoliticalGroup, User
+from council.permissions import Action, bodies_of, can
+
+
+def may_see_birth_dates(user) -> bool:
+    return any(can(user, Action.VIEW_BIRTH_DATES, body) for body in bodies_of(user))
 
 
 def _body_of(obj) -> Body | None:
@@ -74,6 +79,30 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         if request.user.is_superuser:
             return ()
         return ("is_staff", "is_superuser", "is_administrator")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if may_see_birth_dates(request.user):
+            return fieldsets
+        # Birth dates are for the clerk and the DG only (appointment tie-break).
+        return [
+            (
+                title,
+                {**opts, "fields": [f for f in opts["fields"] if f != "birth_date"]},
+            )
+            for title, opts in fieldsets
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        # An administrator must not take over a superuser's account.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
 
     add_fieldsets = [
         (

@@ -256,3 +256,38 @@ def test_login_page_uses_the_site_layout(db):
     assert 'class="site-header"' in html
     assert '<main id="main"' in html
     assert 'class="button"' in html
+
+
+def test_login_page_offers_no_outside_provider_by_default(db):
+    html = fresh_client().get(reverse("account_login")).content.decode()
+    assert "/accounts/microsoft/login/" not in html
+    assert "/accounts/oidc/" not in html
+
+
+def test_login_page_offers_configured_providers(db, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "microsoft": {
+            "APPS": [
+                {
+                    "client_id": "id",
+                    "secret": "s",
+                    "settings": {"tenant": "organizations"},
+                }
+            ]
+        },
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "csam",
+                    "name": "itsme / eID",
+                    "client_id": "id",
+                    "secret": "s",
+                    "settings": {"server_url": "https://idp.example"},
+                }
+            ]
+        },
+    }
+    html = fresh_client().get(reverse("account_login")).content.decode()
+    assert "/accounts/microsoft/login/" in html
+    assert "/accounts/oidc/csam/login/" in html
+    assert "itsme / eID" in html

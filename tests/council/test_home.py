@@ -159,3 +159,36 @@ def test_admin_changes_are_written_to_the_audit_log(administrator, body, council
     assert not Mandate.objects.filter(pk=mandate.pk).exists()
     assert AuditEntry.objects.filter(action="admin.mandate.delete").count() == 1
     assert audit_verify() == []
+
+
+def test_birth_dates_are_hidden_from_the_administrator(administrator, councillor):
+    from council.demo import _grant_admin_permissions
+
+    _grant_admin_permissions(administrator)
+    url = reverse("admin:council_user_change", args=[councillor.pk])
+    html = client_for(administrator).get(url).content.decode()
+    assert 'name="first_name"' in html
+    assert 'name="birth_date"' not in html
+
+
+def test_birth_dates_are_shown_to_a_clerk_with_admin_access(clerk, councillor):
+    from council.demo import _grant_admin_permissions
+
+    clerk.is_staff = True
+    clerk.save()
+    _grant_admin_permissions(clerk)
+    url = reverse("admin:council_user_change", args=[councillor.pk])
+    html = client_for(clerk).get(url).content.decode()
+    assert 'name="birth_date"' in html
+
+
+def test_administrator_cannot_change_a_superuser(administrator, superuser):
+    from council.demo import _grant_admin_permissions
+
+    _grant_admin_permissions(administrator)
+    client = client_for(administrator)
+    url = reverse("admin:council_user_change", args=[superuser.pk])
+    client.post(url, {"email": "taken@example.org", "first_name": "x"})
+    superuser.refresh_from_db()
+    assert superuser.email == "root@example.org"
+    assert 'name="email"' not in client.get(url).content.decode()
