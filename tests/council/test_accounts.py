@@ -1,6 +1,6 @@
 """Accounts: password + TOTP login, re-authentication, rate limits, closed signup."""
 
-import itertools
+import secrets
 import time
 
 import pytest
@@ -19,14 +19,13 @@ from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
-# Each test logs in from its own address so allauth's per-IP limits, kept in a
-# cache that may outlive the test (Redis), never leak from one test to another.
-_addresses = itertools.count(1)
+# Each test logs in from its own random address, so allauth's per-IP limits,
+# kept in a cache that may outlive the run (Redis), never leak between tests.
 
 
 def fresh_client() -> Client:
-    n = next(_addresses)
-    client = Client(REMOTE_ADDR=f"10.{int(time.time()) % 250}.{n // 250}.{n % 250}")
+    a, b, c = secrets.token_bytes(3)
+    client = Client(REMOTE_ADDR=f"10.{a}.{b}.{c}")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
@@ -191,7 +190,9 @@ def test_wrong_password_does_not_reauthenticate(councillor):
 # ---- rate limits -----------------------------------------------------------------
 
 
-def test_failed_logins_lock_the_account_for_a_while(councillor):
+def test_failed_logins_lock_the_account_for_a_while(db):
+    # A random address: the lock outlives the test in a shared cache.
+    councillor = make_user(email=f"locked-{secrets.token_hex(6)}@example.org")
     limit = int(
         settings.ACCOUNT_RATE_LIMITS["login_failed"].split(",")[1].split("/")[0]
     )
