@@ -77,3 +77,8 @@ def test_demo_people_have_realistic_distinct_names():
     names = {(m.first_name, m.last_name) for m in members}
     assert len(names) == 49
     assert all(m.first_name and m.last_name and m.birth_date for m in members)
+
+
+def test_seed_demo_points_to_the_site_address(settings):
+    settings.SITE_URL = "http://127.0.0.1:8765"
+    assert "Open http://127.0.0.1:8765/ and log in" in _seed()

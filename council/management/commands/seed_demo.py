@@ -1,6 +1,7 @@
 from importlib import import_module
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from council import demo
@@ -30,4 +31,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Every demo account's password is: {demo.DEMO_PASSWORD}")
         for role, email in cast.logins:
             self.stdout.write(f"  {role:<26} {email}")
-        self.stdout.write("Open http://127.0.0.1:8000/ and log in with one of these.")
+        self.stdout.write(f"Open {settings.SITE_URL}/ and log in with one of these.")
