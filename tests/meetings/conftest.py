@@ -22,7 +22,9 @@ def make_meeting(body, **fields) -> Meeting:
     defaults = {
         "number": number,
         "title": f"Séance {number}",
-        "starts_at": timezone.now() + datetime.timedelta(days=20),
+        "starts_at": (timezone.now() + datetime.timedelta(days=20)).replace(
+            second=0, microsecond=0
+        ),
         "mode": Meeting.Mode.IN_PERSON,
         "place": "Hôtel de ville",
     }
@@ -64,6 +66,13 @@ def odt_bytes() -> bytes:
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    # The cast's accounts are made with a password; hashing it properly for
+    # every test would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
@@ -86,3 +95,18 @@ def agenda(meeting):
         meeting, title="Désignation d'un directeur financier", kind="appointment"
     )
     return public, closed
+
+
+def set_state(meeting, state) -> Meeting:
+    Meeting.objects.filter(pk=meeting.pk).update(state=state)
+    meeting.refresh_from_db()
+    return meeting
+
+
+@pytest.fixture
+def convened(meeting, agenda, members, clerk, django_capture_on_commit_callbacks):
+    from meetings.services.meetings import meeting_convene
+
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_convene(meeting=meeting, by=clerk)
+    return meeting
