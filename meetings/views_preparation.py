@@ -38,6 +38,12 @@ from meetings.services.deadlines import (
 )
 
 
+def _posted(request):
+    # An empty POST is still a submission: ``request.POST or None`` would
+    # treat it as a first visit and silently skip the service's checks.
+    return request.POST if request.method == "POST" else None
+
+
 def _meeting(pk: int) -> Meeting:
     return get_object_or_404(Meeting.objects.select_related("body"), pk=pk)
 
@@ -111,7 +117,7 @@ def meeting_create(request, slug: str):
     body = get_object_or_404(Body, slug=slug)
     require(request.user, Action.PREPARE_MEETINGS, body)
     with timezone.override(body.time_zone):
-        form = MeetingForm(request.POST or None)
+        form = MeetingForm(_posted(request))
         if request.method == "POST" and form.is_valid():
             try:
                 meeting = meeting_services.meeting_create(
@@ -136,7 +142,7 @@ def meeting_edit(request, pk: int):
     body = meeting.body
     require(request.user, Action.PREPARE_MEETINGS, body)
     with timezone.override(body.time_zone):
-        form = MeetingForm(request.POST or None, instance=meeting)
+        form = MeetingForm(_posted(request), instance=meeting)
         if request.method == "POST" and form.is_valid():
             try:
                 meeting_services.meeting_update(
@@ -182,7 +188,7 @@ def item_create(request, pk: int):
     meeting = _meeting(pk)
     require(request.user, Action.PREPARE_MEETINGS, meeting.body)
     members = meeting.body.members_in_office(on=meeting.sitting_day)
-    form = ItemForm(request.POST or None, members=members)
+    form = ItemForm(_posted(request), members=members)
     if request.method == "POST" and form.is_valid():
         try:
             item = agenda.item_create(
@@ -210,7 +216,7 @@ def item_edit(request, pk: int):
     meeting = item.meeting
     require(request.user, Action.PREPARE_MEETINGS, meeting.body)
     members = meeting.body.members_in_office(on=meeting.sitting_day)
-    form = ItemForm(request.POST or None, instance=item, members=members)
+    form = ItemForm(_posted(request), instance=item, members=members)
     if request.method == "POST" and form.is_valid():
         try:
             agenda.item_update(item=item, by=request.user, **form.cleaned_data)
@@ -328,7 +334,7 @@ def meeting_convene(request, pk: int):
     meeting = _meeting(pk)
     body = meeting.body
     require(request.user, Action.PREPARE_MEETINGS, body)
-    form = ConveneForm(request.POST or None)
+    form = ConveneForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             meeting_services.meeting_convene(
@@ -435,7 +441,7 @@ def submission_create(request, pk: int):
     require(request.user, Action.SUBMIT_ITEM, body)
     if not meeting.is_published:
         raise PermissionDenied(NOT_ALLOWED)
-    form = SubmissionForm(request.POST or None)
+    form = SubmissionForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             submissions.submission_create(

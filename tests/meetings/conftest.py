@@ -73,6 +73,12 @@ def fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def english_pages(settings):
+    # Pages are read in English here; the emails follow the body's language.
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
