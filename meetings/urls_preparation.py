@@ -10,6 +10,11 @@ urlpatterns = [
     path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
     path("meetings/<int:pk>/convene/", views.meeting_convene, name="meeting_convene"),
+    path(
+        "meetings/<int:pk>/convocations/send/",
+        views.convocations_resend,
+        name="convocations_resend",
+    ),
     path("meetings/<int:pk>/items/new/", views.item_create, name="item_create"),
     path(
         "meetings/<int:pk>/submit/", views.submission_create, name="submission_create"

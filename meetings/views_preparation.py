@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from council.models import Body
@@ -29,7 +30,7 @@ from meetings.forms import (
     SubmissionForm,
 )
 from meetings.models import AgendaItem, Convocation, Document, ItemSubmission, Meeting
-from meetings.services import agenda, documents, submissions
+from meetings.services import agenda, convocations, documents, submissions
 from meetings.services import meetings as meeting_services
 from meetings.services.compliance import year_compliance
 from meetings.services.deadlines import (
@@ -161,7 +162,7 @@ def meeting_edit(request, pk: int):
             .select_related("submitted_by")
             .order_by("submitted_at")
         )
-        convocations = (
+        convocation_rows = (
             Convocation.objects.filter(meeting=meeting)
             .select_related("person")
             .order_by("person__last_name", "person__first_name")
@@ -175,7 +176,7 @@ def meeting_edit(request, pk: int):
                 "form": form,
                 "items": items,
                 "pending": pending,
-                "convocations": convocations,
+                "convocations": convocation_rows,
                 "decline_form": DeclineForm(),
                 "document_form": DocumentForm(),
                 "remote_ok": meeting_services.remote_statement_complete(meeting),
@@ -370,6 +371,24 @@ def meeting_convene(request, pk: int):
                 "member_count": body.members_in_office(on=meeting.sitting_day).count(),
             },
         )
+
+
+@login_required
+@require_POST
+def convocations_resend(request, pk: int):
+    meeting = _meeting(pk)
+    require(request.user, Action.PREPARE_MEETINGS, meeting.body)
+    sent = convocations.convocations_resend(meeting=meeting, by=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s convocation was sent.",
+            "%(count)s convocations were sent.",
+            sent,
+        )
+        % {"count": sent},
+    )
+    return redirect(f"{meeting_edit_url(meeting)}#convocations-title")
 
 
 @login_required

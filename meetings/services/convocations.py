@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from council.audit import audit_record
+from council.permissions import Action, require
 from meetings.calendars import absolute, meeting_ics
 from meetings.models import Convocation, Meeting
 
@@ -120,3 +121,23 @@ def convocations_send(*, meeting_id: int) -> int:
             details={"sent": sent, "pending": len(pending) - sent},
         )
     return sent
+
+
+def convocations_resend(*, meeting: Meeting, by) -> int:
+    """The clerk sends again the convocations that could not go out."""
+    require(by, Action.PREPARE_MEETINGS, meeting.body)
+    if meeting.state == Meeting.State.DRAFT:
+        return 0
+    with transaction.atomic():
+        audit_record(
+            actor=by,
+            action="meeting.convocations_resend",
+            obj=meeting,
+            body=meeting.body,
+            details={
+                "pending": Convocation.objects.filter(
+                    meeting=meeting, sent_at__isnull=True
+                ).count()
+            },
+        )
+    return convocations_send(meeting_id=meeting.pk)

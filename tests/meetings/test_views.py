@@ -144,6 +144,29 @@ def test_clerk_actions_by_role(people, world, role, name, args, data, done):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_resending_convocations_by_role(people, world, role, members):
+    from meetings.models import Convocation
+
+    Convocation.objects.create(
+        meeting=world["meeting"],
+        person=members[0],
+        email=members[0].email,
+        language="fr",
+        created_at=timezone.now(),
+    )
+    response = client_for(people[role]).post(
+        reverse("meetings:convocations_resend", args=[world["meeting"].pk])
+    )
+    sent = Convocation.objects.get(person=members[0]).sent_at is not None
+    if role == "clerk":
+        assert response.status_code == 302
+        assert sent and len(mail.outbox) == 1
+    else:
+        assert response.status_code == (302 if role == "anonymous" else 403)
+        assert not sent and mail.outbox == []
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_document_upload_by_role(people, world, role):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
