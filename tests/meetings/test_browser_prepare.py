@@ -55,6 +55,10 @@ def test_clerk_prepares_and_convenes_and_a_councillor_reads(
     page.get_by_role("button", name="Move item 2 up").focus()
     page.keyboard.press("Enter")
     page.get_by_text("is now item 1").wait_for()
+    # The script puts the focus back on the moved item's buttons.
+    focused = page.locator("li.agenda-item:has(button:focus)")
+    focused.wait_for()
+    assert "Dénomination de la rue Simone Veil" in focused.inner_text()
     titles = page.locator(".agenda-item-title").all_inner_texts()
     assert [re.sub(r"^\d+\. ", "", t) for t in titles] == [
         "Dénomination de la rue Simone Veil",
