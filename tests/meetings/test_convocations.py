@@ -133,3 +133,34 @@ def test_nothing_is_sent_when_the_convocation_is_refused(
         svc.meeting_convene(meeting=meeting, by=clerk)
     assert mail.outbox == []
     assert not Convocation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "subject_start", "agenda_word"),
+    [
+        ("fr", "Convocation :", "Ordre du jour"),
+        ("nl", "Oproeping:", "Agenda"),
+        ("de", "Einberufung:", "Tagesordnung"),
+        ("en", "Convocation:", "Agenda"),
+    ],
+)
+def test_email_is_in_the_body_language(
+    meeting,
+    agenda,
+    members,
+    clerk,
+    language,
+    subject_start,
+    agenda_word,
+    django_capture_on_commit_callbacks,
+):
+    body = meeting.body
+    body.language = language
+    body.save()
+    _convene(meeting, clerk, django_capture_on_commit_callbacks)
+    message = mail.outbox[0]
+    assert message.subject.startswith(subject_start)
+    assert f"\n{agenda_word}\n" in message.body
+    assert Convocation.objects.filter(meeting=meeting, language=language).count() == (
+        len(members)
+    )

@@ -396,3 +396,18 @@ def test_ten_meetings_warning_on_clerk_and_dg_dashboards(people, world, role, wa
     ).content.decode()
     assert ("Ten-meetings rule" in home) is warned
     assert ("more are needed to reach the ten" in listing) is warned
+
+
+def test_public_agenda_in_french_names_the_closed_item_huis_clos(world):
+    html = (
+        client_for(None)
+        .get(
+            reverse(
+                "meetings:public_agenda", args=[world["slug"], world["meeting"].pk]
+            ),
+            HTTP_ACCEPT_LANGUAGE="fr",
+        )
+        .content.decode()
+    )
+    assert "Point à huis clos" in html
+    assert "Ordre du jour" in html
