@@ -144,6 +144,10 @@ def meeting_edit(request, pk: int):
     require(request.user, Action.PREPARE_MEETINGS, body)
     with timezone.override(body.time_zone):
         form = MeetingForm(_posted(request), instance=meeting)
+        if meeting.state == Meeting.State.CONVENED:
+            # The convocation announced these; they are shown, not edited.
+            for name in meeting_services.CONVENED_FIELDS:
+                form.fields[name].disabled = True
         if request.method == "POST" and form.is_valid():
             try:
                 meeting_services.meeting_update(

@@ -37,6 +37,12 @@ LATE_CONVOCATION = _(
 )
 URGENCY_REASON_MISSING = _("An urgent convocation needs a written reason.")
 NOT_EDITABLE = _("This meeting can no longer be changed.")
+RESCHEDULE_AFTER_CONVENING = _(
+    "The members were convened for this date and mode: a change needs a new "
+    "meeting and a new convocation."
+)
+# What the convocation told the members; changing it would void the notice.
+CONVENED_FIELDS = ("starts_at", "mode", "convocation_round")
 END_BEFORE_START = _("The expected end must come after the start.")
 EXTERNAL_LINK_MISSING = _("An external video link is required for this provider.")
 
@@ -149,6 +155,8 @@ def meeting_update(*, meeting: Meeting, by, **fields: Any) -> Meeting:
             for name, value in fields.items()
             if getattr(fresh, name) != value
         }
+        if fresh.state == State.CONVENED and set(changed) & set(CONVENED_FIELDS):
+            raise ValidationError(RESCHEDULE_AFTER_CONVENING, code="convened")
         for name, value in fields.items():
             setattr(fresh, name, value)
         _validate(fresh)

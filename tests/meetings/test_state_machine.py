@@ -182,3 +182,25 @@ def test_closed_meeting_can_no_longer_be_edited(meeting, clerk):
     assert refused.value.messages == [str(svc.NOT_EDITABLE)]
     meeting.refresh_from_db()
     assert meeting.title != "Autre"
+
+
+def test_convened_meeting_keeps_its_date_mode_and_round(meeting, agenda, clerk):
+    import datetime
+
+    svc.meeting_convene(meeting=meeting, by=clerk)
+    for change in (
+        {"starts_at": meeting.starts_at + datetime.timedelta(days=1)},
+        {"mode": Meeting.Mode.REMOTE},
+        {"convocation_round": 3},
+    ):
+        with pytest.raises(ValidationError) as refused:
+            svc.meeting_update(meeting=meeting, by=clerk, **change)
+        assert refused.value.messages == [str(svc.RESCHEDULE_AFTER_CONVENING)]
+    svc.meeting_update(
+        meeting=meeting,
+        by=clerk,
+        place="Salle des mariages",
+        starts_at=meeting.starts_at,
+    )
+    meeting.refresh_from_db()
+    assert meeting.place == "Salle des mariages"

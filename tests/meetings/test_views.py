@@ -411,3 +411,25 @@ def test_public_agenda_in_french_names_the_closed_item_huis_clos(world):
     )
     assert "Point à huis clos" in html
     assert "Ordre du jour" in html
+
+
+def test_editor_of_a_convened_meeting_saves_other_details(world, clerk):
+    meeting = world["meeting"]
+    response = client_for(clerk).post(
+        reverse("meetings:meeting_edit", args=[meeting.pk]),
+        {
+            "title": "Titre corrigé",
+            "starts_at": "2030-01-01T10:00",  # ignored: the date was convened
+            "mode": "remote",
+            "place": "Salle des mariages",
+            "video_provider": "none",
+            "convocation_round": "3",
+        },
+    )
+    assert response.status_code == 302
+    before = meeting.starts_at
+    meeting.refresh_from_db()
+    assert meeting.title == "Titre corrigé"
+    assert meeting.place == "Salle des mariages"
+    assert meeting.starts_at == before
+    assert (meeting.mode, meeting.convocation_round) == ("in_person", 1)
