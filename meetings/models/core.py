@@ -1,11 +1,21 @@
 """Meetings, their agenda, and the attendance register of a sitting."""
 
-__all__ = ["Meeting", "AgendaItem", "AttendanceEvent", "Recusal", "new_video_room"]
+__all__ = [
+    "Meeting",
+    "AgendaItem",
+    "AttendanceEvent",
+    "Recusal",
+    "new_video_room",
+    "PHYSICAL_MODES",
+]
 
+import datetime
 import secrets
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from council.models import Body
@@ -17,6 +27,8 @@ def new_video_room() -> str:
 
 
 class Meeting(models.Model):
+    """A sitting of a body, from its draft agenda to its close."""
+
     class Mode(models.TextChoices):
         IN_PERSON = "in_person", _("In person")
         REMOTE = "remote", _("Remote")
@@ -78,6 +90,21 @@ class Meeting(models.Model):
     closed_session = models.BooleanField(_("in closed session"), default=False)
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    convened_at = models.DateTimeField(_("convened at"), null=True, blank=True)
+    convened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("convened by"),
+    )
+    urgent = models.BooleanField(
+        _("urgent convocation"),
+        default=False,
+        help_text=_("Sent later than the legal notice, for the reason given."),
+    )
+    urgency_reason = models.TextField(_("reason for the urgency"), blank=True)
 
     class Meta:
         verbose_name = _("meeting")
@@ -92,9 +119,47 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.body} — {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("meetings:meeting_detail", args=[self.pk])
+
     @property
     def is_live(self) -> bool:
         return self.state in {self.State.IN_SESSION, self.State.SUSPENDED}
+
+    @property
+    def is_physical(self) -> bool:
+        """In person or hybrid: counts towards the ten physical sittings."""
+        return self.mode in PHYSICAL_MODES
+
+    @property
+    def is_remote_or_hybrid(self) -> bool:
+        return self.mode in {self.Mode.REMOTE, self.Mode.HYBRID}
+
+    @property
+    def is_published(self) -> bool:
+        """Convened or later: the public may read its public part."""
+        return self.state != self.State.DRAFT
+
+    @property
+    def is_editable(self) -> bool:
+        """The clerk may still change the agenda and documents."""
+        return self.state in {self.State.DRAFT, self.State.CONVENED}
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.body.time_zone)
+
+    @property
+    def local_start(self) -> datetime.datetime:
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def sitting_day(self) -> datetime.date:
+        """The calendar day of the sitting in the body's time zone."""
+        return self.local_start.date()
+
+
+PHYSICAL_MODES = frozenset({Meeting.Mode.IN_PERSON, Meeting.Mode.HYBRID})
 
 
 class AgendaItem(models.Model):
@@ -171,6 +236,10 @@ class AgendaItem(models.Model):
     @property
     def is_closed_session(self) -> bool:
         return self.session == self.Session.CLOSED
+
+    @property
+    def forces_secret_ballot(self) -> bool:
+        return self.kind == self.Kind.APPOINTMENT
 
 
 class AttendanceEvent(models.Model):

@@ -1,0 +1,113 @@
+"""Pages cost the same number of queries whatever the number of items, documents,
+meetings and members."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from meetings.models import Convocation, Document, ItemSubmission, Meeting
+from tests.conftest import client_for, make_member
+from tests.meetings.conftest import make_item, make_meeting, set_state
+
+pytestmark = pytest.mark.django_db
+
+
+def _grow(meeting, *, items, members, meetings, councillor):
+    body = meeting.body
+    for n in range(items):
+        item = make_item(
+            meeting,
+            title=f"Point {n}",
+            session="closed" if n % 3 == 0 else "public",
+            rapporteur=councillor,
+        )
+        for k in range(2):
+            Document.objects.create(
+                item=item,
+                file=f"meetings/{meeting.pk}/x{n}-{k}.pdf",
+                original_name=f"annexe-{n}-{k}.pdf",
+                content_type="application/pdf",
+                size=1000,
+                sha256="0" * 64,
+                uploaded_at=timezone.now(),
+            )
+    for _ in range(members):
+        person = make_member(body)
+        Convocation.objects.create(
+            meeting=meeting,
+            person=person,
+            email=person.email,
+            language="fr",
+            created_at=timezone.now(),
+            sent_at=timezone.now(),
+        )
+        ItemSubmission.objects.create(
+            meeting=meeting,
+            submitted_by=person,
+            submitted_at=timezone.now(),
+            title="Motion",
+            explanatory_note="Note",
+        )
+    for n in range(meetings):
+        other = make_meeting(
+            body, starts_at=timezone.now() + datetime.timedelta(days=40 + n)
+        )
+        set_state(other, Meeting.State.CONVENED)
+        make_item(other)
+
+
+PAGES = [
+    ("clerk", "meetings:body_meetings", lambda m: [m.body.slug]),
+    ("councillor", "meetings:body_meetings", lambda m: [m.body.slug]),
+    ("clerk", "meetings:meeting_edit", lambda m: [m.pk]),
+    ("clerk", "meetings:meeting_convene", lambda m: [m.pk]),
+    ("councillor", "meetings:meeting_detail", lambda m: [m.pk]),
+    (None, "meetings:public_calendar", lambda m: [m.body.slug]),
+    (None, "meetings:public_agenda", lambda m: [m.body.slug, m.pk]),
+    (None, "meetings:calendar_feed", lambda m: [m.body.slug]),
+    ("clerk", "home", lambda m: []),
+    ("director_general", "home", lambda m: []),
+]
+# The numbers pinned: any change to them is a change to review.
+PINNED = {
+    ("clerk", "meetings:body_meetings"): 6,
+    ("councillor", "meetings:body_meetings"): 5,
+    ("clerk", "meetings:meeting_edit"): 8,
+    ("clerk", "meetings:meeting_convene"): 6,
+    ("councillor", "meetings:meeting_detail"): 7,
+    (None, "meetings:public_calendar"): 3,
+    (None, "meetings:public_agenda"): 4,
+    (None, "meetings:calendar_feed"): 2,
+    ("clerk", "home"): 6,
+    ("director_general", "home"): 6,
+}
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "args"), PAGES, ids=[f"{p[1]}-{p[0]}" for p in PAGES]
+)
+def test_page_query_count_is_constant(
+    cast, members, meeting, role, name, args, django_assert_num_queries
+):
+    set_state(meeting, Meeting.State.CONVENED)
+    make_item(meeting)
+    client = client_for(cast[role] if role else None)
+    url = reverse(name, args=args(meeting))
+    client.get(url)  # warm the session and any per-process cache
+    _grow(meeting, items=2, members=1, meetings=1, councillor=cast["councillor"])
+    with django_assert_num_queries(PINNED[(role, name)]):
+        assert client.get(url).status_code == 200
+    _grow(meeting, items=25, members=12, meetings=8, councillor=cast["councillor"])
+    with django_assert_num_queries(PINNED[(role, name)]):
+        assert client.get(url).status_code == 200
