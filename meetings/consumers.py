@@ -5,6 +5,7 @@ JSON actions to services, and forward the pushed snapshot text as it is.
 """
 
 import asyncio
+import contextvars
 import datetime
 import json
 import logging
@@ -204,7 +205,8 @@ class SittingConsumer(_SittingConsumerBase):
             return
         await _disconnected(self.channel_name)
         task = asyncio.get_running_loop().create_task(
-            _after_grace(self.meeting_id, self.scope["user"], timezone.now())
+            _after_grace(self.meeting_id, self.scope["user"], timezone.now()),
+            context=contextvars.Context(),
         )
         _grace_tasks.add(task)
         task.add_done_callback(_grace_tasks.discard)

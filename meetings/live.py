@@ -30,6 +30,7 @@ the latest state.
 """
 
 import asyncio
+import contextvars
 import json
 import logging
 import os
@@ -266,31 +267,33 @@ async def publish(meeting_id: int) -> None:
 
 
 _last_publish: dict[int, float] = {}
-_pending: set[int] = set()
-_tasks: set[asyncio.Task] = set()
+_pending: dict[int, asyncio.Task] = {}
 
 
 async def _publish_later(meeting_id: int, delay: float) -> None:
     try:
         await asyncio.sleep(delay)
     finally:
-        _pending.discard(meeting_id)
+        _pending.pop(meeting_id, None)
     _last_publish[meeting_id] = time.monotonic()
     await publish(meeting_id)
 
 
 async def _request_publish(meeting_id: int) -> None:
-    if meeting_id in _pending:
-        return  # the pending push will carry this change too
+    pending = _pending.get(meeting_id)
+    if pending is not None and not pending.done():
+        if not pending.get_loop().is_closed():
+            return  # the pending push will carry this change too
     wait = _last_publish.get(meeting_id, 0.0) + PUBLISH_INTERVAL - time.monotonic()
     if wait <= 0:
         _last_publish[meeting_id] = time.monotonic()
         await publish(meeting_id)
         return
-    _pending.add(meeting_id)
-    task = asyncio.get_running_loop().create_task(_publish_later(meeting_id, wait))
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    # A fresh context: the caller's (a request thread waiting in async_to_sync)
+    # is gone by the time the delayed push runs.
+    _pending[meeting_id] = asyncio.get_running_loop().create_task(
+        _publish_later(meeting_id, wait), context=contextvars.Context()
+    )
 
 
 def _server_loop_running() -> bool:

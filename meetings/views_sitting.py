@@ -125,7 +125,7 @@ def sitting_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "meetings/sitting/member.html", context)
 
 
-def _run(request: HttpRequest, meeting: Meeting, function, success: str, **kwargs):
+def _run(request: HttpRequest, function, success: str, **kwargs) -> None:
     try:
         function(**kwargs)
     except ValidationError as exc:
@@ -151,7 +151,6 @@ def sitting_leave(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Action.ATTEND, meeting.body)
     _run(
         request,
-        meeting,
         services.attendance_leave,
         _("You have left the sitting."),
         meeting=meeting,
@@ -167,7 +166,6 @@ def sitting_ask_floor(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Action.REQUEST_FLOOR, meeting.body)
     _run(
         request,
-        meeting,
         services.floor_request,
         _("You asked for the floor."),
         meeting=meeting,
@@ -184,7 +182,6 @@ def sitting_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Action.REQUEST_FLOOR, meeting.body)
     _run(
         request,
-        meeting,
         services.floor_withdraw,
         _("Your request for the floor was withdrawn."),
         meeting=meeting,

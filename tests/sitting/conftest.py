@@ -72,3 +72,16 @@ def fast_password_hashing(settings):
     # The cast's passwords are hashed at every test; the real hasher is slow
     # on purpose, and no test here checks a password.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_publisher():
+    # Test databases reuse ids: don't let one test's cached snapshot or
+    # pending push stand for another's meeting.
+    from meetings import live
+
+    live._snapshot_cache.clear()
+    live._last_publish.clear()
+    live._pending.clear()
+    yield
+    live._snapshot_cache.clear()
