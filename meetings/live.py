@@ -281,9 +281,12 @@ async def _publish_later(meeting_id: int, delay: float) -> None:
 
 async def _request_publish(meeting_id: int) -> None:
     pending = _pending.get(meeting_id)
-    if pending is not None and not pending.done():
-        if not pending.get_loop().is_closed():
-            return  # the pending push will carry this change too
+    if (
+        pending is not None
+        and not pending.done()
+        and not pending.get_loop().is_closed()
+    ):
+        return  # the pending push will carry this change too
     wait = _last_publish.get(meeting_id, 0.0) + PUBLISH_INTERVAL - time.monotonic()
     if wait <= 0:
         _last_publish[meeting_id] = time.monotonic()
