@@ -1,5 +1,7 @@
 """A convened meeting with public, closed and third-convocation items."""
 
+import os
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -85,3 +87,17 @@ def fresh_publisher():
     live._pending.clear()
     yield
     live._snapshot_cache.clear()
+
+
+def _fresh_executor_in_child() -> None:
+    # asgiref runs thread-sensitive code (consumers' database calls) on one
+    # shared worker thread. A server forked after async tests inherits that
+    # executor without its thread, and every such call then waits forever.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync
+
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+
+
+os.register_at_fork(after_in_child=_fresh_executor_in_child)
