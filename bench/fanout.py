@@ -44,7 +44,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
-# ---- the council to measure ----------------------------------------------------------
+# ---- the council to measure ----
 
 
 def prepare(members: int) -> tuple[int, list[str], object]:
@@ -106,7 +106,7 @@ def start_daphne(port: int) -> subprocess.Popen:
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(f"/tmp/bench-daphne-{port}.log", "w"),  # noqa: SIM115
     )
 
 
@@ -137,7 +137,7 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-# ---- clients ---------------------------------------------------------------------------
+# ---- clients ----
 
 
 class Client:
@@ -234,7 +234,7 @@ def summarise(latencies: list[float], expected: int) -> dict:
     }
 
 
-# ---- (a) fanout and (b) storm -------------------------------------------------------------
+# ---- (a) fanout and (b) storm ----
 
 
 async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
@@ -268,26 +268,54 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
         meeting = await sync_to_async(Meeting.objects.select_related("body").get)(
             pk=meeting_id
         )
+        # When the push leaves this process: latency after it is the transport's
+        # share, the figure to hold next to the bare server's.
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        real_group_send = layer.group_send
+        pushed: list[float] = []
+
+        async def timed_group_send(group, message):
+            pushed.append(time.perf_counter())
+            await real_group_send(group, message)
+
+        layer.group_send = timed_group_send
         latencies: list[float] = []
+        service_ms: list[float] = []
+        transport: list[float] = []
         for round_number in range(rounds):
             change = (
                 services.sitting_suspend
                 if round_number % 2 == 0
                 else services.sitting_resume
             )
+            pushed.clear()
             start = time.perf_counter()
             await sync_to_async(change, thread_sensitive=False)(
                 meeting=meeting, by=chair
             )
+            service_ms.append((time.perf_counter() - start) * 1000)
             version = await sync_to_async(
                 lambda: SittingState.objects.get(pk=meeting_id).version,
                 thread_sensitive=False,
             )()
             await wait_deliveries(clients, version)
-            got = [c.received[version] - start for c in clients if version in c.received]
+            got = [
+                c.received[version] - start for c in clients if version in c.received
+            ]
             latencies += got
+            if pushed:
+                transport += [
+                    c.received[version] - pushed[0]
+                    for c in clients
+                    if version in c.received
+                ]
             await asyncio.sleep(1)
         results["django"] = summarise(latencies, n * rounds)
+        results["django_after_push"] = summarise(transport, n * rounds)
+        # How long the change itself took (its transaction and the push).
+        results["service_ms"] = [round(value, 1) for value in service_ms]
 
         # The same clients' code against the bare reference.
         from websockets.asyncio.client import connect
@@ -296,7 +324,9 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
         await connect_all(bare_clients, 100)
         control = await connect(f"ws://127.0.0.1:{bare_port}/control")
         bare_latencies: list[float] = []
-        payload = '{"type":"update","version":%d,"prev":%d,"changes":{"status":"suspended"}}'
+        payload = (
+            '{"type":"update","version":%d,"prev":%d,"changes":{"status":"suspended"}}'
+        )
         for round_number in range(rounds):
             version = 1000 + round_number
             text = payload.replace('"update"', '"bare"') % (version, version - 1)
@@ -304,7 +334,9 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
             await control.send(json.dumps({"broadcast": text}))
             await wait_deliveries(bare_clients, version)
             bare_latencies += [
-                c.received[version] - start for c in bare_clients if version in c.received
+                c.received[version] - start
+                for c in bare_clients
+                if version in c.received
             ]
             await asyncio.sleep(1)
         results["bare"] = summarise(bare_latencies, n * rounds)
@@ -327,7 +359,7 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
     return results
 
 
-# ---- (c) memory ------------------------------------------------------------------------------
+# ---- (c) memory ----
 
 
 async def bench_memory(n: int) -> dict:
@@ -383,7 +415,10 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         sys.exit("Set REDIS_URL (and DATABASE_URL): the fanout runs over Redis.")
-    report = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    report = {
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     if args.what in {"fanout", "all"}:
         report["fanout"] = asyncio.run(
             bench_fanout(args.clients, args.rounds, args.members)

@@ -11,13 +11,13 @@ import json
 import logging
 import time
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from council.permissions import Action, can
 from meetings import live
+from meetings.live import db_call
 from meetings.models import LiveConnection, Meeting
 from meetings.services import sitting as services
 
@@ -59,17 +59,17 @@ def _parse(text_data: str | None, bytes_data: bytes | None) -> dict:
     return message
 
 
-@database_sync_to_async
+@db_call
 def _meeting(meeting_id: int) -> Meeting | None:
     return Meeting.objects.select_related("body").filter(pk=meeting_id).first()
 
 
-@database_sync_to_async
+@db_call
 def _may(user, action: Action, meeting: Meeting) -> bool:
     return can(user, action, meeting.body)
 
 
-@database_sync_to_async
+@db_call
 def _connected(meeting: Meeting, user, channel_name: str, track: bool) -> None:
     if track:
         LiveConnection.objects.create(
@@ -81,7 +81,7 @@ def _connected(meeting: Meeting, user, channel_name: str, track: bool) -> None:
     services.attendance_join(meeting=meeting, by=user)
 
 
-@database_sync_to_async
+@db_call
 def _disconnected(channel_name: str) -> None:
     LiveConnection.objects.filter(channel_name=channel_name).delete()
 
@@ -93,7 +93,7 @@ async def _after_grace(
     try:
         meeting = await _meeting(meeting_id)
         if meeting is not None:
-            await database_sync_to_async(services.attendance_connection_lost)(
+            await db_call(services.attendance_connection_lost)(
                 meeting=meeting, person=user, disconnected_at=disconnected_at
             )
     except Exception:
@@ -213,9 +213,7 @@ class SittingConsumer(_SittingConsumerBase):
 
     async def _service(self, function, **kwargs):
         meeting = await _meeting(self.meeting_id)
-        return await database_sync_to_async(function)(
-            meeting=meeting, by=self.scope["user"], **kwargs
-        )
+        return await db_call(function)(meeting=meeting, by=self.scope["user"], **kwargs)
 
     async def do_ask_floor(self, message: dict) -> None:
         kind = message.get("kind", "contribution")

@@ -39,13 +39,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from asgiref.sync import SyncToAsync, async_to_sync
-from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as _db_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+
+def db_call(function):
+    """Run database work on the worker pool, not on the one shared thread.
+
+    Channels' default serialises every consumer's queries on one thread per
+    process; a storm of connects then queues behind itself. These calls hold
+    no thread-bound state, so any worker will do.
+    """
+    return _db_sync_to_async(function, thread_sensitive=False)
+
 
 MEMBERS = "members"
 PUBLIC = "public"
@@ -92,16 +103,28 @@ def build_snapshot(meeting, audience: str) -> dict:
 
     Language-neutral (codes, not labels): it is built once for everyone.
     """
-    from meetings.attendance import presence, quorum, recused_ids
+    return build_snapshots(meeting, audiences=(audience,))[audience]
+
+
+def build_snapshots(meeting, audiences=AUDIENCES) -> dict[str, dict]:
+    """The snapshot of each audience, reading the database once for all."""
+    from meetings.attendance import Quorum, presence, recused_ids
     from meetings.models import FloorRequest
 
     item = meeting.current_item
-    public = audience == PUBLIC
     item_closed = item is not None and item.is_closed_session
-    hidden = public and (meeting.closed_session or item_closed)
     where = presence(meeting)
     room = sum(1 for place in where.values() if place == "room")
-    q = quorum(meeting, item)
+    recused = recused_ids(item) if item else set()
+    in_office = meeting.body.members_in_office(
+        on=timezone.localdate(meeting.starts_at)
+    ).count()
+    q = Quorum(
+        in_office=in_office,
+        present=len(set(where) - recused),
+        required=in_office // 2 + 1,
+        exempt=bool(item is not None and item.third_convocation),
+    )
     requests = list(
         FloorRequest.objects.filter(
             meeting=meeting,
@@ -126,58 +149,63 @@ def build_snapshot(meeting, audience: str) -> dict:
             "kind": request.kind,
         }
 
-    data: dict = {
-        "meeting": meeting.pk,
-        "status": meeting.state,
-        "closed_session": meeting.closed_session,
-        "item": None,
-        "speaker": None,
-        "queue": [],
-        "attendance": {
-            "present": len(where),
-            "remote": len(where) - room,
-            "room": room,
-            "in_office": q.in_office,
-        },
-        "quorum": q.as_dict(),
-    }
-    if item is not None:
-        data["item"] = (
-            {"id": None, "closed": True}
-            if hidden
-            else {
-                "id": item.pk,
-                "position": item.position,
-                "title": item.title,
-                "closed": item_closed,
-                "third_convocation": item.third_convocation,
-                "vote_kind": item.vote_kind,
-            }
-        )
-    if not hidden:
-        if speaker is not None:
-            data["speaker"] = person(speaker) | {
-                "started_at": speaker.granted_at.isoformat(),
-                "limit": speaker.limit_seconds,
-            }
-        data["queue"] = [person(r) for r in waiting]
-    if public:
-        data["stream"] = (
-            meeting.livestream_url
-            if meeting.livestream_url and meeting.is_live and not hidden
-            else ""
-        )
-    else:
-        data["present_ids"] = sorted(where)
-        data["recused_ids"] = sorted(recused_ids(item)) if item else []
-    for key, builder in snapshot_parts().items():
-        try:
-            data[key] = builder(meeting, audience)
-        except Exception:
-            # Another app's part must not take the whole sitting down.
-            logger.exception("snapshot part %s failed", key)
-            data[key] = None
-    return data
+    snapshots = {}
+    for audience in audiences:
+        public = audience == PUBLIC
+        hidden = public and (meeting.closed_session or item_closed)
+        data: dict = {
+            "meeting": meeting.pk,
+            "status": meeting.state,
+            "closed_session": meeting.closed_session,
+            "item": None,
+            "speaker": None,
+            "queue": [],
+            "attendance": {
+                "present": len(where),
+                "remote": len(where) - room,
+                "room": room,
+                "in_office": in_office,
+            },
+            "quorum": q.as_dict(),
+        }
+        if item is not None:
+            data["item"] = (
+                {"id": None, "closed": True}
+                if hidden
+                else {
+                    "id": item.pk,
+                    "position": item.position,
+                    "title": item.title,
+                    "closed": item_closed,
+                    "third_convocation": item.third_convocation,
+                    "vote_kind": item.vote_kind,
+                }
+            )
+        if not hidden:
+            if speaker is not None:
+                data["speaker"] = person(speaker) | {
+                    "started_at": speaker.granted_at.isoformat(),
+                    "limit": speaker.limit_seconds,
+                }
+            data["queue"] = [person(r) for r in waiting]
+        if public:
+            data["stream"] = (
+                meeting.livestream_url
+                if meeting.livestream_url and meeting.is_live and not hidden
+                else ""
+            )
+        else:
+            data["present_ids"] = sorted(where)
+            data["recused_ids"] = sorted(recused)
+        for key, builder in snapshot_parts().items():
+            try:
+                data[key] = builder(meeting, audience)
+            except Exception:
+                # Another app's part must not take the whole sitting down.
+                logger.exception("snapshot part %s failed", key)
+                data[key] = None
+        snapshots[audience] = data
+    return snapshots
 
 
 def queue_order(waiting: list) -> list:
@@ -226,8 +254,8 @@ def _publish_texts(meeting_id: int) -> dict[str, str] | None:
         if meeting is None:
             return None
         texts = {}
-        for audience in AUDIENCES:
-            data = json.loads(_dumps(build_snapshot(meeting, audience)))
+        for audience, built in build_snapshots(meeting).items():
+            data = json.loads(_dumps(built))
             field = f"{audience}_json"
             old = json.loads(getattr(state, field) or "{}")
             changes = {k: v for k, v in data.items() if old.get(k) != v}
@@ -248,7 +276,7 @@ def _publish_texts(meeting_id: int) -> dict[str, str] | None:
 
 async def publish(meeting_id: int) -> None:
     """Push the latest state of the sitting to both audiences, if it moved on."""
-    texts = await database_sync_to_async(_publish_texts)(meeting_id)
+    texts = await db_call(_publish_texts)(meeting_id)
     if not texts:
         return
     layer = get_channel_layer()
@@ -356,14 +384,14 @@ async def published_version(meeting_id: int) -> int:
         )
         return row or 0
 
-    return await database_sync_to_async(read)()
+    return await db_call(read)()
 
 
 async def snapshot_message(meeting_id: int, audience: str) -> str:
     """The full snapshot as sent, serialised once per version in this process."""
     cached = _snapshot_cache.get((meeting_id, audience))
     known = cached[0] if cached else None
-    reader = database_sync_to_async(_published)
+    reader = db_call(_published)
     version, data = await reader(meeting_id, audience, known)
     if version < 0:
         await _ensure_state(meeting_id)
@@ -382,7 +410,7 @@ async def _ensure_state(meeting_id: int) -> None:
     def ensure() -> None:
         SittingState.objects.get_or_create(meeting_id=meeting_id)
 
-    await database_sync_to_async(ensure)()
+    await db_call(ensure)()
 
 
 # ---- the debate, for the minutes -----------------------------------------------------
