@@ -1,4 +1,8 @@
-"""Reading the register: who is present, and is there quorum (L1122-17)."""
+"""Reading the register: who is present, and is there quorum (L1122-17).
+
+The register is a list of timed events; presence at any moment is recomputed
+from them, never stored as a flag.
+"""
 
 import datetime
 from dataclasses import dataclass
@@ -8,26 +12,44 @@ from django.utils import timezone
 from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
 
 
-def present_member_ids(
-    meeting: Meeting, at: datetime.datetime | None = None
-) -> set[int]:
-    """Members whose last register event at the moment is an arrival."""
-    events = AttendanceEvent.objects.filter(meeting=meeting)
-    if at is not None:
-        events = events.filter(at__lte=at)
-    last: dict[int, str] = {}
-    for person_id, kind in events.order_by("at", "pk").values_list("person_id", "kind"):
-        last[person_id] = kind
-    members = set(
+def _members_in_office(meeting: Meeting) -> set[int]:
+    return set(
         meeting.body.members_in_office(
             on=timezone.localdate(meeting.starts_at)
         ).values_list("pk", flat=True)
     )
+
+
+def last_events(
+    meeting: Meeting, at: datetime.datetime | None = None
+) -> dict[int, tuple[str, str]]:
+    """Each person's last register event (kind, place) at the moment."""
+    events = AttendanceEvent.objects.filter(meeting=meeting)
+    if at is not None:
+        events = events.filter(at__lte=at)
+    last: dict[int, tuple[str, str]] = {}
+    for person_id, kind, place in events.order_by("at", "pk").values_list(
+        "person_id", "kind", "place"
+    ):
+        last[person_id] = (kind, place)
+    return last
+
+
+def presence(meeting: Meeting, at: datetime.datetime | None = None) -> dict[int, str]:
+    """Present members and where they are (``remote`` or ``room``)."""
+    members = _members_in_office(meeting)
     return {
-        pid
-        for pid, kind in last.items()
+        pid: place
+        for pid, (kind, place) in last_events(meeting, at).items()
         if kind == AttendanceEvent.Kind.ARRIVED and pid in members
     }
+
+
+def present_member_ids(
+    meeting: Meeting, at: datetime.datetime | None = None
+) -> set[int]:
+    """Members whose last register event at the moment is an arrival."""
+    return set(presence(meeting, at))
 
 
 def recused_ids(item: AgendaItem) -> set[int]:
@@ -44,6 +66,15 @@ class Quorum:
     @property
     def reached(self) -> bool:
         return self.exempt or self.present >= self.required
+
+    def as_dict(self) -> dict:
+        return {
+            "in_office": self.in_office,
+            "present": self.present,
+            "required": self.required,
+            "exempt": self.exempt,
+            "reached": self.reached,
+        }
 
 
 def quorum(meeting: Meeting, item: AgendaItem | None = None) -> Quorum:

@@ -1,50 +1,256 @@
-"""Websocket endpoint of a live sitting.
+"""Websocket endpoints of a live sitting: members, and the public gallery.
 
-Only translates: checks who is asking, joins the sitting's group, relays group
-events. The live-sitting protocol (versioned snapshots) builds on this.
+Consumers only translate: check who is asking, join the sitting's group, map
+JSON actions to services, and forward the pushed snapshot text as it is.
 """
 
-from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+import asyncio
+import contextvars
+import datetime
+import json
+import logging
+import time
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from council.permissions import Action, can
-from meetings.models import Meeting
+from meetings import live
+from meetings.live import db_call
+from meetings.models import LiveConnection, Meeting
+from meetings.services import sitting as services
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 2048
+MAX_BAD_MESSAGES = 5
+CLOSE_BAD_CLIENT = 4400
+
+_grace_tasks: set[asyncio.Task] = set()
 
 
 def members_group(meeting_id: int) -> str:
-    return f"sitting.{meeting_id}.members"
+    return live.group_name(meeting_id, live.MEMBERS)
 
 
 def public_group(meeting_id: int) -> str:
-    return f"sitting.{meeting_id}.public"
+    return live.group_name(meeting_id, live.PUBLIC)
 
 
-@database_sync_to_async
-def _member_meeting(user, meeting_id: int) -> Meeting | None:
-    meeting = Meeting.objects.select_related("body").filter(pk=meeting_id).first()
-    if meeting is None or not can(user, Action.VIEW_MEMBER_AREA, meeting.body):
-        return None
-    return meeting
+class BadMessage(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
 
 
-class SittingConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self):
-        user = self.scope.get("user")
-        meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
-        if not getattr(user, "is_authenticated", False):
-            await self.close(code=4401)
-            return
-        self.meeting = await _member_meeting(user, meeting_id)
-        if self.meeting is None:
-            await self.close(code=4403)
-            return
-        self.group = members_group(meeting_id)
+def _parse(text_data: str | None, bytes_data: bytes | None) -> dict:
+    if text_data is None:
+        raise BadMessage("not_text", "Messages are JSON text.")
+    if len(text_data) > MAX_MESSAGE_BYTES:
+        raise BadMessage("too_long", "Message too long.")
+    try:
+        message = json.loads(text_data)
+    except ValueError:
+        raise BadMessage("not_json", "Messages are JSON objects.") from None
+    if not isinstance(message, dict) or not isinstance(message.get("action"), str):
+        raise BadMessage("no_action", "A message names its action.")
+    return message
+
+
+@db_call
+def _meeting(meeting_id: int) -> Meeting | None:
+    return Meeting.objects.select_related("body").filter(pk=meeting_id).first()
+
+
+@db_call
+def _may(user, action: Action, meeting: Meeting) -> bool:
+    return can(user, action, meeting.body)
+
+
+@db_call
+def _connected(meeting: Meeting, user, channel_name: str, track: bool) -> None:
+    if track:
+        LiveConnection.objects.create(
+            meeting=meeting,
+            person=user,
+            channel_name=channel_name,
+            connected_at=timezone.now(),
+        )
+    services.attendance_join(meeting=meeting, by=user)
+
+
+@db_call
+def _disconnected(channel_name: str) -> None:
+    LiveConnection.objects.filter(channel_name=channel_name).delete()
+
+
+async def _after_grace(
+    meeting_id: int, user, disconnected_at: datetime.datetime
+) -> None:
+    await asyncio.sleep(services.grace_seconds())
+    try:
+        meeting = await _meeting(meeting_id)
+        if meeting is not None:
+            await db_call(services.attendance_connection_lost)(
+                meeting=meeting, person=user, disconnected_at=disconnected_at
+            )
+    except Exception:
+        logger.exception("recording a lost connection failed")
+
+
+class _SittingConsumerBase(AsyncWebsocketConsumer):
+    audience = live.MEMBERS
+    actions: tuple[str, ...] = ("resync", "sync")
+
+    async def _join(self, meeting: Meeting) -> None:
+        self.meeting_id = meeting.pk
+        self.group = live.group_name(meeting.pk, self.audience)
+        self.bad_messages = 0
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        user = self.scope.get("user")
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": "hello",
+                    "now": int(time.time() * 1000),
+                    "user": getattr(user, "pk", None),
+                }
+            )
+        )
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def sitting_event(self, event):
-        await self.send_json(event["payload"])
+    async def sitting_message(self, event):
+        await self.send(text_data=event["text"])
+
+    async def send_snapshot(self) -> None:
+        await self.send(
+            text_data=await live.snapshot_message(self.meeting_id, self.audience)
+        )
+
+    async def error(self, code: str, message: str, bad: bool = True) -> None:
+        await self.send(
+            text_data=json.dumps(
+                {"type": "error", "code": code, "message": str(message)}
+            )
+        )
+        if bad:
+            self.bad_messages += 1
+            if self.bad_messages >= MAX_BAD_MESSAGES:
+                await self.close(code=CLOSE_BAD_CLIENT)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = _parse(text_data, bytes_data)
+        except BadMessage as exc:
+            await self.error(exc.code, exc.message)
+            return
+        action = message["action"]
+        if action not in self.actions:
+            await self.error("unknown_action", "Unknown action.")
+            return
+        try:
+            await getattr(self, f"do_{action}")(message)
+        except BadMessage as exc:
+            await self.error(exc.code, exc.message)
+        except PermissionDenied as exc:
+            await self.error("forbidden", str(exc) or "Not allowed.")
+        except ValidationError as exc:
+            await self.error("refused", exc.messages[0], bad=False)
+
+    async def do_resync(self, message: dict) -> None:
+        await self.send_snapshot()
+
+    async def do_sync(self, message: dict) -> None:
+        """A periodic check from the client: a snapshot only if it fell behind."""
+        version = message.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise BadMessage("bad_version", "A version is a number.")
+        if await live.published_version(self.meeting_id) != version:
+            await self.send_snapshot()
+
+
+class SittingConsumer(_SittingConsumerBase):
+    """A member's (or the DG's, the clerk's) live sitting."""
+
+    audience = live.MEMBERS
+    actions = ("resync", "sync", "ask_floor", "withdraw", "leave", "join")
+
+    async def connect(self):
+        user = self.scope.get("user")
+        meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        self.tracked = False
+        if not getattr(user, "is_authenticated", False):
+            await self.close(code=4401)
+            return
+        meeting = await _meeting(meeting_id)
+        if meeting is None or not await _may(user, Action.VIEW_MEMBER_AREA, meeting):
+            await self.close(code=4403)
+            return
+        await self._join(meeting)
+        self.attends = await _may(user, Action.ATTEND, meeting)
+        if self.attends:
+            await _connected(meeting, user, self.channel_name, track=True)
+            self.tracked = True
+        await self.send_snapshot()
+
+    async def disconnect(self, code):
+        await super().disconnect(code)
+        if not self.tracked:
+            return
+        await _disconnected(self.channel_name)
+        task = asyncio.get_running_loop().create_task(
+            _after_grace(self.meeting_id, self.scope["user"], timezone.now()),
+            context=contextvars.Context(),
+        )
+        _grace_tasks.add(task)
+        task.add_done_callback(_grace_tasks.discard)
+
+    async def _service(self, function, **kwargs):
+        meeting = await _meeting(self.meeting_id)
+        return await db_call(function)(meeting=meeting, by=self.scope["user"], **kwargs)
+
+    async def do_ask_floor(self, message: dict) -> None:
+        kind = message.get("kind", "contribution")
+        if not isinstance(kind, str):
+            raise BadMessage("bad_kind", "Unknown kind of request.")
+        await self._service(services.floor_request, kind=kind)
+
+    async def do_withdraw(self, message: dict) -> None:
+        await self._service(services.floor_withdraw)
+
+    async def do_leave(self, message: dict) -> None:
+        await self._service(services.attendance_leave)
+        if self.tracked:
+            # Left on purpose: no grace period, no second departure.
+            await _disconnected(self.channel_name)
+            self.tracked = False
+
+    async def do_join(self, message: dict) -> None:
+        if not self.attends:
+            raise PermissionDenied("Not allowed.")
+        meeting = await _meeting(self.meeting_id)
+        await _connected(
+            meeting, self.scope["user"], self.channel_name, track=not self.tracked
+        )
+        self.tracked = True
+
+
+class PublicSittingConsumer(_SittingConsumerBase):
+    """The public gallery: no login, the filtered stream only."""
+
+    audience = live.PUBLIC
+
+    async def connect(self):
+        meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        meeting = await _meeting(meeting_id)
+        if meeting is None or meeting.state == Meeting.State.DRAFT:
+            await self.close(code=4404)
+            return
+        await self._join(meeting)
+        await self.send_snapshot()

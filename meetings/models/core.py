@@ -254,6 +254,12 @@ class AttendanceEvent(models.Model):
         REMOTE = "remote", _("Remote")
         ROOM = "room", _("In the room")
 
+    class Cause(models.TextChoices):
+        CLERK = "clerk", _("Recorded by the clerk")
+        JOINED = "joined", _("Joined online")
+        LEFT_BUTTON = "left_button", _("Left the sitting")
+        CONNECTION_LOST = "connection_lost", _("Connection lost")
+
     meeting = models.ForeignKey(
         Meeting,
         on_delete=models.CASCADE,
@@ -280,6 +286,9 @@ class AttendanceEvent(models.Model):
         verbose_name=_("recorded by"),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    cause = models.CharField(
+        _("cause"), max_length=20, choices=Cause.choices, default=Cause.CLERK
+    )
 
     class Meta:
         verbose_name = _("attendance event")

@@ -1,0 +1,563 @@
+"""Services of the live sitting: the chair's console, the register and the floor.
+
+Every write checks the role of the person asking (council.permissions), runs
+in one transaction, writes an audit entry and calls ``sitting_changed`` so that
+every screen follows.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from council.audit import audit_record
+from council.models import Mandate
+from council.permissions import Action, can, require
+from meetings.attendance import last_events, recused_ids
+from meetings.live import queue_order, sitting_changed
+from meetings.models import (
+    AgendaItem,
+    AttendanceEvent,
+    FloorRequest,
+    LiveConnection,
+    Meeting,
+    Recusal,
+)
+
+NOT_CONVENED = _("Only a convened meeting can be opened.")
+NOT_IN_SESSION = _("The sitting is not in session.")
+NOT_SUSPENDED = _("The sitting is not suspended.")
+NOT_LIVE = _("The sitting is not open.")
+ITEM_OF_ANOTHER_MEETING = _("This item is not on the agenda of this meeting.")
+ITEM_NEEDS_CLOSED_SESSION = _(
+    "This item is discussed in closed session: enter closed session first."
+)
+CLOSED_ITEM_IS_CURRENT = _(
+    "The current item is a closed-session item: move to a public item first."
+)
+ALREADY_CLOSED_SESSION = _("The sitting is already in closed session.")
+NOT_CLOSED_SESSION = _("The sitting is not in closed session.")
+NO_CURRENT_ITEM = _("No item is under discussion.")
+NOT_PRESENT = _("Only members present in the sitting may ask for the floor.")
+RECUSED = _("You are recused for this item.")
+ALREADY_ASKED = _("You have already asked for the floor on this item.")
+NO_REQUEST = _("There is no such request for the floor.")
+QUEUE_EMPTY = _("Nobody is waiting for the floor.")
+NOBODY_SPEAKING = _("Nobody has the floor.")
+NOT_A_MEMBER = _("This person is not a member of the body.")
+ALREADY_PRESENT = _("This member is already recorded present.")
+NOT_PRESENT_NOW = _("This member is not recorded present.")
+ALREADY_RECUSED = _("This member is already recused for this item.")
+NOT_RECUSED = _("This member is not recused for this item.")
+BAD_KIND = _("Unknown kind of request.")
+
+
+def _lock(meeting: Meeting) -> Meeting:
+    """Re-read the meeting under a row lock: console actions don't interleave."""
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("body", "current_item")
+        .get(pk=meeting.pk)
+    )
+
+
+def _audit(by, action: str, meeting: Meeting, obj=None, **details) -> None:
+    audit_record(
+        actor=by,
+        action=action,
+        obj=obj if obj is not None else meeting,
+        body=meeting.body,
+        details={"meeting": meeting.pk, **details},
+    )
+
+
+def _is_member(person, meeting: Meeting) -> bool:
+    return (
+        meeting.body.members_in_office(on=timezone.localdate(meeting.starts_at))
+        .filter(pk=person.pk)
+        .exists()
+    )
+
+
+def _group_of(person, meeting: Meeting) -> str:
+    mandate = (
+        Mandate.objects.in_office(on=timezone.localdate(meeting.starts_at))
+        .voting()
+        .filter(person=person, body=meeting.body, group__isnull=False)
+        .select_related("group")
+        .first()
+    )
+    return mandate.group.short_name if mandate else ""
+
+
+def _end_speech(meeting: Meeting, now: datetime.datetime) -> FloorRequest | None:
+    speech = FloorRequest.objects.filter(
+        meeting=meeting, status=FloorRequest.Status.SPEAKING
+    ).first()
+    if speech is not None:
+        speech.status = FloorRequest.Status.SPOKEN
+        speech.ended_at = now
+        speech.seconds = max(0, int((now - speech.granted_at).total_seconds()))
+        speech.save(update_fields=["status", "ended_at", "seconds"])
+    return speech
+
+
+def _drop_waiting(meeting: Meeting, **filters) -> int:
+    return FloorRequest.objects.filter(
+        meeting=meeting, status=FloorRequest.Status.WAITING, **filters
+    ).update(status=FloorRequest.Status.DROPPED)
+
+
+# ---- the chair's console -------------------------------------------------------------
+
+
+@transaction.atomic
+def sitting_open(*, meeting: Meeting, by) -> Meeting:
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.CONVENED:
+        raise ValidationError(NOT_CONVENED)
+    meeting.state = Meeting.State.IN_SESSION
+    meeting.opened_at = timezone.now()
+    meeting.save(update_fields=["state", "opened_at"])
+    _audit(by, "sitting.open", meeting)
+    sitting_changed(meeting)
+    return meeting
+
+
+@transaction.atomic
+def sitting_suspend(*, meeting: Meeting, by) -> Meeting:
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.IN_SESSION:
+        raise ValidationError(NOT_IN_SESSION)
+    _end_speech(meeting, timezone.now())
+    meeting.state = Meeting.State.SUSPENDED
+    meeting.save(update_fields=["state"])
+    _audit(by, "sitting.suspend", meeting)
+    sitting_changed(meeting)
+    return meeting
+
+
+@transaction.atomic
+def sitting_resume(*, meeting: Meeting, by) -> Meeting:
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.SUSPENDED:
+        raise ValidationError(NOT_SUSPENDED)
+    meeting.state = Meeting.State.IN_SESSION
+    meeting.save(update_fields=["state"])
+    _audit(by, "sitting.resume", meeting)
+    sitting_changed(meeting)
+    return meeting
+
+
+@transaction.atomic
+def sitting_close(*, meeting: Meeting, by) -> Meeting:
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    if not meeting.is_live:
+        raise ValidationError(NOT_LIVE)
+    now = timezone.now()
+    _end_speech(meeting, now)
+    _drop_waiting(meeting)
+    meeting.state = Meeting.State.CLOSED
+    meeting.closed_at = now
+    meeting.closed_session = False
+    meeting.save(update_fields=["state", "closed_at", "closed_session"])
+    _audit(by, "sitting.close", meeting)
+    sitting_changed(meeting)
+    return meeting
+
+
+@transaction.atomic
+def sitting_move_to_item(*, meeting: Meeting, item: AgendaItem, by) -> Meeting:
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    if not meeting.is_live:
+        raise ValidationError(NOT_LIVE)
+    if item.meeting_id != meeting.pk:
+        raise ValidationError(ITEM_OF_ANOTHER_MEETING)
+    # The public must never see a closed item: the chair declares closed
+    # session first, explicitly (L1122-21).
+    if item.is_closed_session and not meeting.closed_session:
+        raise ValidationError(ITEM_NEEDS_CLOSED_SESSION)
+    if meeting.current_item_id != item.pk:
+        _end_speech(meeting, timezone.now())
+        _drop_waiting(meeting)
+    meeting.current_item = item
+    meeting.save(update_fields=["current_item"])
+    _audit(by, "sitting.move_to_item", meeting, item=item.pk)
+    sitting_changed(meeting)
+    return meeting
+
+
+@transaction.atomic
+def sitting_enter_closed_session(*, meeting: Meeting, by) -> Meeting:
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    if not meeting.is_live:
+        raise ValidationError(NOT_LIVE)
+    if meeting.closed_session:
+        raise ValidationError(ALREADY_CLOSED_SESSION)
+    meeting.closed_session = True
+    meeting.save(update_fields=["closed_session"])
+    _audit(by, "sitting.closed_session.enter", meeting)
+    sitting_changed(meeting)
+    return meeting
+
+
+@transaction.atomic
+def sitting_leave_closed_session(*, meeting: Meeting, by) -> Meeting:
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    if not meeting.closed_session:
+        raise ValidationError(NOT_CLOSED_SESSION)
+    if meeting.current_item is not None and meeting.current_item.is_closed_session:
+        raise ValidationError(CLOSED_ITEM_IS_CURRENT)
+    meeting.closed_session = False
+    meeting.save(update_fields=["closed_session"])
+    _audit(by, "sitting.closed_session.leave", meeting)
+    sitting_changed(meeting)
+    return meeting
+
+
+# ---- the floor -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def floor_request(
+    *, meeting: Meeting, by, kind: str = FloorRequest.Kind.CONTRIBUTION
+) -> FloorRequest:
+    require(by, Action.REQUEST_FLOOR, meeting.body)
+    if kind not in FloorRequest.Kind.values:
+        raise ValidationError(BAD_KIND)
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.IN_SESSION:
+        raise ValidationError(NOT_IN_SESSION)
+    item = meeting.current_item
+    if item is None:
+        raise ValidationError(NO_CURRENT_ITEM)
+    last = last_events(meeting).get(by.pk)
+    if last is None or last[0] != AttendanceEvent.Kind.ARRIVED:
+        raise ValidationError(NOT_PRESENT)
+    if by.pk in recused_ids(item):
+        raise ValidationError(RECUSED)
+    if FloorRequest.objects.filter(
+        item=item, person=by, status=FloorRequest.Status.WAITING
+    ).exists():
+        raise ValidationError(ALREADY_ASKED)
+    request = FloorRequest.objects.create(
+        meeting=meeting,
+        item=item,
+        person=by,
+        group=_group_of(by, meeting),
+        kind=kind,
+        requested_at=timezone.now(),
+    )
+    _audit(by, "floor.request", meeting, obj=request, kind=kind, item=item.pk)
+    sitting_changed(meeting)
+    return request
+
+
+@transaction.atomic
+def floor_withdraw(*, meeting: Meeting, by) -> FloorRequest:
+    """Withdraw one's own waiting request on the current item."""
+    meeting = _lock(meeting)
+    request = FloorRequest.objects.filter(
+        meeting=meeting,
+        item_id=meeting.current_item_id,
+        person=by,
+        status=FloorRequest.Status.WAITING,
+    ).first()
+    if request is None:
+        raise ValidationError(NO_REQUEST)
+    request.status = FloorRequest.Status.WITHDRAWN
+    request.save(update_fields=["status"])
+    _audit(by, "floor.withdraw", meeting, obj=request)
+    sitting_changed(meeting)
+    return request
+
+
+@transaction.atomic
+def floor_grant(
+    *, meeting: Meeting, by, request: FloorRequest | None = None
+) -> FloorRequest:
+    """Give the floor to the next in the queue, or to a chosen request."""
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    if meeting.state != Meeting.State.IN_SESSION:
+        raise ValidationError(NOT_IN_SESSION)
+    waiting = queue_order(
+        list(
+            FloorRequest.objects.filter(
+                meeting=meeting,
+                item_id=meeting.current_item_id,
+                status=FloorRequest.Status.WAITING,
+            )
+        )
+    )
+    if request is None:
+        if not waiting:
+            raise ValidationError(QUEUE_EMPTY)
+        chosen = waiting[0]
+    else:
+        chosen = next((r for r in waiting if r.pk == request.pk), None)
+        if chosen is None:
+            raise ValidationError(NO_REQUEST)
+    now = timezone.now()
+    _end_speech(meeting, now)
+    chosen.status = FloorRequest.Status.SPEAKING
+    chosen.granted_at = now
+    chosen.granted_by = by
+    chosen.limit_seconds = meeting.body.speaking_time_seconds
+    chosen.out_of_turn = chosen.pk != waiting[0].pk
+    chosen.save(
+        update_fields=[
+            "status",
+            "granted_at",
+            "granted_by",
+            "limit_seconds",
+            "out_of_turn",
+        ]
+    )
+    _audit(
+        by,
+        "floor.grant",
+        meeting,
+        obj=chosen,
+        person=chosen.person_id,
+        out_of_turn=chosen.out_of_turn,
+    )
+    sitting_changed(meeting)
+    return chosen
+
+
+@transaction.atomic
+def floor_take(*, meeting: Meeting, by) -> FloorRequest:
+    """End the current speech; its length is recorded for the minutes."""
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    meeting = _lock(meeting)
+    speech = _end_speech(meeting, timezone.now())
+    if speech is None:
+        raise ValidationError(NOBODY_SPEAKING)
+    _audit(by, "floor.take", meeting, obj=speech, seconds=speech.seconds)
+    sitting_changed(meeting)
+    return speech
+
+
+# ---- the register --------------------------------------------------------------------
+
+
+def _record(
+    meeting: Meeting,
+    person,
+    kind: str,
+    place: str,
+    cause: str,
+    at: datetime.datetime,
+    by=None,
+    note: str = "",
+) -> AttendanceEvent:
+    event = AttendanceEvent.objects.create(
+        meeting=meeting,
+        person=person,
+        kind=kind,
+        place=place,
+        cause=cause,
+        at=at,
+        recorded_by=by if getattr(by, "pk", None) else None,
+        note=note,
+    )
+    if kind != AttendanceEvent.Kind.ARRIVED:
+        # Someone who is not here cannot stay in the queue.
+        _drop_waiting(meeting, person=person)
+        speech = FloorRequest.objects.filter(
+            meeting=meeting, person=person, status=FloorRequest.Status.SPEAKING
+        ).exists()
+        if speech:
+            _end_speech(meeting, at)
+    _audit(
+        by,
+        f"attendance.{kind}",
+        meeting,
+        obj=event,
+        person=person.pk,
+        place=place,
+        cause=cause,
+    )
+    sitting_changed(meeting)
+    return event
+
+
+@transaction.atomic
+def attendance_join(*, meeting: Meeting, by) -> AttendanceEvent | None:
+    """A member opened the sitting: recorded present (remote) unless already so."""
+    if not can(by, Action.ATTEND, meeting.body):
+        return None
+    meeting = _lock(meeting)
+    if not meeting.is_live:
+        return None
+    last = last_events(meeting).get(by.pk)
+    if last is not None and last[0] == AttendanceEvent.Kind.ARRIVED:
+        return None
+    return _record(
+        meeting,
+        by,
+        AttendanceEvent.Kind.ARRIVED,
+        AttendanceEvent.Place.REMOTE,
+        AttendanceEvent.Cause.JOINED,
+        timezone.now(),
+        by=by,
+    )
+
+
+@transaction.atomic
+def attendance_leave(*, meeting: Meeting, by) -> AttendanceEvent | None:
+    """A member leaves the sitting (the button): recorded absent now."""
+    meeting = _lock(meeting)
+    last = last_events(meeting).get(by.pk)
+    if last is None or last[0] != AttendanceEvent.Kind.ARRIVED:
+        raise ValidationError(NOT_PRESENT_NOW)
+    return _record(
+        meeting,
+        by,
+        AttendanceEvent.Kind.LEFT,
+        last[1],
+        AttendanceEvent.Cause.LEFT_BUTTON,
+        timezone.now(),
+        by=by,
+    )
+
+
+@transaction.atomic
+def attendance_connection_lost(
+    *, meeting: Meeting, person, disconnected_at: datetime.datetime
+) -> AttendanceEvent | None:
+    """After the grace period: absent since the disconnect, unless back online.
+
+    Only a remote presence ends this way; the clerk records departures from
+    the room.
+    """
+    meeting = _lock(meeting)
+    if not meeting.is_live:
+        return None
+    if LiveConnection.objects.filter(meeting=meeting, person=person).exists():
+        return None
+    last = last_events(meeting).get(person.pk)
+    if last != (AttendanceEvent.Kind.ARRIVED, AttendanceEvent.Place.REMOTE):
+        return None
+    return _record(
+        meeting,
+        person,
+        AttendanceEvent.Kind.LEFT,
+        AttendanceEvent.Place.REMOTE,
+        AttendanceEvent.Cause.CONNECTION_LOST,
+        disconnected_at,
+        by=None,
+    )
+
+
+@transaction.atomic
+def attendance_record(
+    *,
+    meeting: Meeting,
+    person,
+    kind: str,
+    by,
+    place: str = AttendanceEvent.Place.ROOM,
+    note: str = "",
+) -> AttendanceEvent:
+    """The clerk records an arrival in the room, a departure or an excuse."""
+    require(by, Action.RECORD_ATTENDANCE, meeting.body)
+    if kind not in AttendanceEvent.Kind.values:
+        raise ValidationError(BAD_KIND)
+    if place not in AttendanceEvent.Place.values:
+        raise ValidationError(BAD_KIND)
+    meeting = _lock(meeting)
+    if not _is_member(person, meeting):
+        raise ValidationError(NOT_A_MEMBER)
+    last = last_events(meeting).get(person.pk)
+    present = last is not None and last[0] == AttendanceEvent.Kind.ARRIVED
+    if kind == AttendanceEvent.Kind.ARRIVED and present and last[1] == place:
+        raise ValidationError(ALREADY_PRESENT)
+    if kind == AttendanceEvent.Kind.LEFT and not present:
+        raise ValidationError(NOT_PRESENT_NOW)
+    if kind == AttendanceEvent.Kind.LEFT:
+        place = last[1]
+    return _record(
+        meeting,
+        person,
+        kind,
+        place,
+        AttendanceEvent.Cause.CLERK,
+        timezone.now(),
+        by=by,
+        note=note[:300],
+    )
+
+
+def _may_record_recusal(by, person, meeting: Meeting) -> bool:
+    return (
+        by.pk == person.pk
+        or can(by, Action.RECORD_ATTENDANCE, meeting.body)
+        or can(by, Action.CHAIR_SITTING, meeting.body)
+    )
+
+
+@transaction.atomic
+def recusal_record(*, item: AgendaItem, person, by, reason: str = "") -> Recusal:
+    """A member with a direct interest leaves the item (L1122-19)."""
+    meeting = item.meeting
+    if not _may_record_recusal(by, person, meeting):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    meeting = _lock(meeting)
+    if not _is_member(person, meeting):
+        raise ValidationError(NOT_A_MEMBER)
+    try:
+        with transaction.atomic():
+            recusal = Recusal.objects.create(
+                item=item,
+                person=person,
+                reason=reason[:300],
+                at=timezone.now(),
+                recorded_by=by,
+            )
+    except IntegrityError:
+        raise ValidationError(ALREADY_RECUSED) from None
+    _drop_waiting(meeting, person=person, item=item)
+    if (
+        meeting.current_item_id == item.pk
+        and FloorRequest.objects.filter(
+            meeting=meeting, person=person, status=FloorRequest.Status.SPEAKING
+        ).exists()
+    ):
+        _end_speech(meeting, timezone.now())
+    _audit(by, "recusal.record", meeting, obj=recusal, person=person.pk, item=item.pk)
+    sitting_changed(meeting)
+    return recusal
+
+
+@transaction.atomic
+def recusal_cancel(*, item: AgendaItem, person, by) -> None:
+    """Undo a recusal recorded in error (the clerk or the chair)."""
+    meeting = item.meeting
+    if not (
+        can(by, Action.RECORD_ATTENDANCE, meeting.body)
+        or can(by, Action.CHAIR_SITTING, meeting.body)
+    ):
+        raise PermissionDenied(_("You are not allowed to do this."))
+    meeting = _lock(meeting)
+    recusal = Recusal.objects.filter(item=item, person=person).first()
+    if recusal is None:
+        raise ValidationError(NOT_RECUSED)
+    _audit(by, "recusal.cancel", meeting, person=person.pk, item=item.pk)
+    recusal.delete()
+    sitting_changed(meeting)
+
+
+def grace_seconds() -> float:
+    return float(getattr(settings, "ATTENDANCE_GRACE_SECONDS", 60))

@@ -1,0 +1,103 @@
+"""A convened meeting with public, closed and third-convocation items."""
+
+import os
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from meetings.models import AgendaItem, AttendanceEvent, Meeting
+
+
+@pytest.fixture
+def meeting(body):
+    return Meeting.objects.create(
+        body=body,
+        number=1,
+        title="Séance du conseil",
+        starts_at=timezone.now(),
+        state=Meeting.State.CONVENED,
+        video_provider=Meeting.VideoProvider.JITSI,
+        livestream_url="https://stream.example.org/live",
+    )
+
+
+@pytest.fixture
+def items(meeting):
+    return {
+        "public": AgendaItem.objects.create(
+            meeting=meeting, position=1, title="Budget 2027"
+        ),
+        "closed": AgendaItem.objects.create(
+            meeting=meeting,
+            position=2,
+            title="Nomination secrète du directeur",
+            kind=AgendaItem.Kind.APPOINTMENT,
+        ),
+        "third": AgendaItem.objects.create(
+            meeting=meeting,
+            position=3,
+            title="Règlement de voirie",
+            third_convocation=True,
+        ),
+    }
+
+
+@pytest.fixture
+def live_meeting(meeting, items, chair):
+    """In session, on the public item."""
+    meeting.state = Meeting.State.IN_SESSION
+    meeting.current_item = items["public"]
+    meeting.opened_at = timezone.now()
+    meeting.save()
+    return meeting
+
+
+def arrive(meeting, person, place=AttendanceEvent.Place.REMOTE, at=None):
+    return AttendanceEvent.objects.create(
+        meeting=meeting,
+        person=person,
+        kind=AttendanceEvent.Kind.ARRIVED,
+        place=place,
+        at=at or timezone.now(),
+    )
+
+
+def cookie_for(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The cast's passwords are hashed at every test; the real hasher is slow
+    # on purpose, and no test here checks a password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_publisher():
+    # Test databases reuse ids: don't let one test's cached snapshot or
+    # pending push stand for another's meeting.
+    from meetings import live
+
+    live._snapshot_cache.clear()
+    live._last_publish.clear()
+    live._pending.clear()
+    yield
+    live._snapshot_cache.clear()
+
+
+def _fresh_executor_in_child() -> None:
+    # asgiref runs thread-sensitive code (consumers' database calls) on one
+    # shared worker thread. A server forked after async tests inherits that
+    # executor without its thread, and every such call then waits forever.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync
+
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+
+
+os.register_at_fork(after_in_child=_fresh_executor_in_child)
