@@ -41,7 +41,7 @@ def item_outcomes(meeting) -> dict[int, ItemOutcome]:
     An item whose secret result is not yet announced appears with
     ``announced=False``, decision "pending" and no counts at all. An
     appointment's earlier rounds are in ``rounds``; its decision and counts
-    are those of the last round. Decisions also include "not_appointed".
+    are those of the last round; "runoff" means a further round follows.
     """
     from voting.models import Poll
     from voting.selectors import meeting_polls, result_of

@@ -15,10 +15,15 @@ _numbers = iter(range(1, 10_000))
 
 
 @pytest.fixture(autouse=True)
-def fast_kdf(settings):
+def fast_kdf(request, settings):
     # The cheapest Argon2id parameters: the tests are about the logic.
     settings.SEALING_KDF_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_MIN
     settings.SEALING_KDF_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_MIN
+    if request.node.get_closest_marker("browser") is None:
+        # A dozen people per test: PBKDF2 at full strength costs seconds each
+        # on a shared machine. Browser tests keep it, since the live server
+        # (a separate process) checks passwords with the real settings.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_meeting(body, **fields) -> Meeting:

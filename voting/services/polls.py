@@ -95,7 +95,10 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
         polls = list(item.polls.order_by("round_number"))
         if any(p.state == Poll.State.OPEN for p in polls):
             raise VotingError(ALREADY_OPEN)
-        if any(p.state in (Poll.State.CLOSED, Poll.State.UNSEALED) for p in polls):
+        if any(
+            p.secret and p.state in (Poll.State.CLOSED, Poll.State.UNSEALED)
+            for p in polls
+        ):
             raise VotingError(RESULT_PENDING)
         previous = polls[-1] if polls else None
         if previous is not None and previous.decision != majority.Decision.RUNOFF:
@@ -290,27 +293,27 @@ def poll_unseal(*, poll: Poll, by, passphrase: str) -> Poll:
     """Open the ballot box with the keyholder's passphrase; keyholders see the tally."""
     body = poll.item.meeting.body
     require(by, Action.HOLD_SEALING_KEY, body)
+    poll = Poll.objects.select_related("item__meeting__body").get(pk=poll.pk)
+    if poll.state != Poll.State.CLOSED or not poll.secret:
+        raise VotingError(NOT_CLOSED)
+    seal = (
+        PollKeySeal.objects.filter(poll=poll, sealing_key__holder=by)
+        .select_related("sealing_key")
+        .first()
+    )
+    if seal is None:
+        raise VotingError(NO_SEAL_FOR_YOU)
+    # The slow key derivation runs before any lock is taken; a failed attempt
+    # is kept in the audit log while the poll stays as it was.
+    try:
+        holder_key = sealing.unlock_keyholder_key(seal.sealing_key, passphrase)
+    except sealing.SealingError:
+        audit_record(actor=by, action="voting.poll.unseal_refused", obj=poll, body=body)
+        raise VotingError(WRONG_PASSPHRASE) from None
     with transaction.atomic():
         poll = _lock_poll(poll)
-        if poll.state != Poll.State.CLOSED or not poll.secret:
+        if poll.state != Poll.State.CLOSED:
             raise VotingError(NOT_CLOSED)
-        seal = (
-            PollKeySeal.objects.filter(poll=poll, sealing_key__holder=by)
-            .select_related("sealing_key")
-            .first()
-        )
-        if seal is None:
-            raise VotingError(NO_SEAL_FOR_YOU)
-        try:
-            holder_key = sealing.unlock_keyholder_key(seal.sealing_key, passphrase)
-        except sealing.SealingError:
-            audit_record(
-                actor=by,
-                action="voting.poll.unseal_refused",
-                obj=poll,
-                body=body,
-            )
-            raise VotingError(WRONG_PASSPHRASE) from None
         try:
             poll_key = sealing.open_poll_key(bytes(seal.sealed_private_key), holder_key)
             choices = [
