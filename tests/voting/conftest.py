@@ -116,3 +116,20 @@ def public_poll(sitting, chair):
 def secret_poll(sitting, chair, keys):
     item = make_item(sitting, vote_kind=AgendaItem.VoteKind.SECRET)
     return poll_open(item=item, by=chair)
+
+
+def recent_client(user):
+    """A test client whose login counts as a recent re-authentication."""
+    import time
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+    return client
