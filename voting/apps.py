@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class VotingConfig(AppConfig):
     name = "voting"
     verbose_name = _("Voting")
+
+    def ready(self) -> None:
+        from meetings.live import register_sitting_panel, register_snapshot_part
+        from voting.live import vote_snapshot
+
+        register_snapshot_part("vote", vote_snapshot)
+        register_sitting_panel("voting/_sitting_panel.html")

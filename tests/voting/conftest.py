@@ -1,0 +1,135 @@
+"""Sittings in session with members present, keyholders with keys, polls."""
+
+import datetime
+
+import nacl.pwhash
+import pytest
+from django.utils import timezone
+
+from meetings.models import AgendaItem, AttendanceEvent, Meeting
+from voting.services.keys import sealing_key_setup
+from voting.services.polls import poll_open
+
+PASSPHRASE = "correct horse battery staple"
+_numbers = iter(range(1, 10_000))
+
+
+@pytest.fixture(autouse=True)
+def fast_kdf(request, settings):
+    # The cheapest Argon2id parameters: the tests are about the logic.
+    settings.SEALING_KDF_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_MIN
+    settings.SEALING_KDF_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_MIN
+    if request.node.get_closest_marker("browser") is None:
+        # A dozen people per test: PBKDF2 at full strength costs seconds each
+        # on a shared machine. Browser tests keep it, since the live server
+        # (a separate process) checks passwords with the real settings.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_meeting(body, **fields) -> Meeting:
+    n = next(_numbers)
+    defaults = {
+        "number": n,
+        "title": f"Séance {n}",
+        "starts_at": timezone.now(),
+        "state": Meeting.State.IN_SESSION,
+    }
+    defaults.update(fields)
+    return Meeting.objects.create(body=body, **defaults)
+
+
+def make_item(meeting, *, current=True, **fields) -> AgendaItem:
+    position = meeting.items.count() + 1
+    defaults = {"position": position, "title": f"Point {position}"}
+    defaults.update(fields)
+    item = AgendaItem.objects.create(meeting=meeting, **defaults)
+    if current:
+        meeting.current_item = item
+        meeting.save(update_fields=["current_item"])
+    return item
+
+
+def arrive(meeting, *people, place=AttendanceEvent.Place.REMOTE, at=None):
+    at = at or timezone.now() - datetime.timedelta(minutes=1)
+    for person in people:
+        AttendanceEvent.objects.create(
+            meeting=meeting,
+            person=person,
+            kind=AttendanceEvent.Kind.ARRIVED,
+            at=at,
+            place=place,
+        )
+
+
+def leave(meeting, *people):
+    for person in people:
+        AttendanceEvent.objects.create(
+            meeting=meeting,
+            person=person,
+            kind=AttendanceEvent.Kind.LEFT,
+            at=timezone.now(),
+        )
+
+
+@pytest.fixture
+def members(chair, councillor, other_councillors):
+    return [chair, councillor, *other_councillors]
+
+
+@pytest.fixture
+def meeting(body):
+    return make_meeting(body)
+
+
+@pytest.fixture
+def sitting(meeting, members):
+    """A sitting with all nine members present."""
+    arrive(meeting, *members)
+    return meeting
+
+
+@pytest.fixture
+def keys(body, director_general, deputy_director_general):
+    return [
+        sealing_key_setup(
+            body=body,
+            holder=director_general,
+            passphrase=PASSPHRASE,
+            confirm=PASSPHRASE,
+        ),
+        sealing_key_setup(
+            body=body,
+            holder=deputy_director_general,
+            passphrase=PASSPHRASE + "!",
+            confirm=PASSPHRASE + "!",
+        ),
+    ]
+
+
+@pytest.fixture
+def public_poll(sitting, chair):
+    item = make_item(sitting)
+    return poll_open(item=item, by=chair)
+
+
+@pytest.fixture
+def secret_poll(sitting, chair, keys):
+    item = make_item(sitting, vote_kind=AgendaItem.VoteKind.SECRET)
+    return poll_open(item=item, by=chair)
+
+
+def recent_client(user):
+    """A test client whose login counts as a recent re-authentication."""
+    import time
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time(), "reauthenticated": True}
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+    return client

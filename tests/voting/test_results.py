@@ -1,0 +1,114 @@
+"""Outcomes for the minutes, and the "vote" part of the live snapshot."""
+
+import json
+
+import pytest
+
+from meetings.live import MEMBERS, PUBLIC, sitting_panels, snapshot_parts
+from meetings.models import AgendaItem, AttendanceEvent
+from tests.voting.conftest import PASSPHRASE, arrive, make_item
+from voting.live import vote_snapshot
+from voting.results import item_outcomes
+from voting.services.ballots import public_vote_cast, secret_ballot_cast
+from voting.services.polls import poll_announce, poll_close, poll_open, poll_unseal
+
+pytestmark = pytest.mark.django_db
+
+
+def test_vote_part_and_panel_are_registered():
+    assert snapshot_parts()["vote"] is vote_snapshot
+    assert "voting/_sitting_panel.html" in sitting_panels()
+
+
+def test_public_vote_outcome_names_those_against_and_abstaining(
+    public_poll, chair, members
+):
+    choices = ["yes"] * 4 + ["no"] * 2 + ["abstain"] * 2
+    for member, choice in zip(members, choices):
+        public_vote_cast(poll=public_poll, member=member, choice=choice)
+    poll_close(poll=public_poll, by=chair)
+    outcome = item_outcomes(public_poll.item.meeting)[public_poll.item_id]
+    assert (outcome.yes, outcome.no, outcome.abstain) == (4, 2, 2)
+    assert outcome.decision == "adopted" and not outcome.secret
+    assert sorted(outcome.names_against) == sorted(m.display_name for m in members[4:6])
+    assert sorted(outcome.names_abstaining) == sorted(
+        m.display_name for m in members[6:8]
+    )
+    assert outcome.participants == 8
+
+
+def test_secret_outcome_appears_only_when_announced(
+    secret_poll, chair, members, director_general
+):
+    for member, choice in zip(members, ["yes", "no", "no"]):
+        secret_ballot_cast(poll=secret_poll, member=member, choice=choice)
+    poll_close(poll=secret_poll, by=chair)
+    meeting = secret_poll.item.meeting
+    pending = item_outcomes(meeting)[secret_poll.item_id]
+    assert not pending.announced and pending.decision == "pending"
+    assert (pending.yes, pending.no) == (0, 0)
+    poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
+    assert not item_outcomes(meeting)[secret_poll.item_id].announced
+    poll_announce(poll=secret_poll, by=director_general)
+    outcome = item_outcomes(meeting)[secret_poll.item_id]
+    assert outcome.announced and outcome.decision == "rejected"
+    assert (outcome.yes, outcome.no, outcome.participants) == (1, 2, 3)
+    assert outcome.names_against == [] and outcome.names_abstaining == []
+
+
+def test_open_polls_are_not_outcomes(public_poll):
+    assert item_outcomes(public_poll.item.meeting) == {}
+
+
+def test_snapshot_counts_while_open_and_never_shows_a_sealed_result(
+    secret_poll, chair, members, director_general
+):
+    meeting = secret_poll.item.meeting
+    for member in members[:3]:
+        secret_ballot_cast(poll=secret_poll, member=member, choice="yes")
+    for audience in (MEMBERS, PUBLIC):
+        part = vote_snapshot(meeting, audience)
+        assert (part["voted"], part["eligible"], part["state"]) == (3, 9, "open")
+        assert part["result"] is None
+    poll_close(poll=secret_poll, by=chair)
+    poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
+    for audience in (MEMBERS, PUBLIC):
+        part = vote_snapshot(meeting, audience)
+        assert part["result"] is None
+        assert "yes" not in json.dumps(part) or part["result"] is None
+    poll_announce(poll=secret_poll, by=director_general)
+    part = vote_snapshot(meeting, PUBLIC)
+    assert part["result"]["yes"] == 3
+
+
+def test_public_gets_nothing_of_a_closed_session_vote(sitting, chair, keys):
+    item = make_item(sitting, kind=AgendaItem.Kind.APPOINTMENT)
+    item.candidates.create(name="A")
+    poll_open(item=item, by=chair)
+    assert vote_snapshot(sitting, PUBLIC) is None
+    assert vote_snapshot(sitting, MEMBERS)["secret"] is True
+
+
+def test_snapshot_is_json_ready_and_empty_without_a_poll(sitting):
+    assert vote_snapshot(sitting, MEMBERS) is None
+    make_item(sitting)
+    assert vote_snapshot(sitting, PUBLIC) is None
+
+
+def test_public_result_in_the_snapshot_after_closing(public_poll, chair, members):
+    public_vote_cast(poll=public_poll, member=members[0], choice="no")
+    poll_close(poll=public_poll, by=chair)
+    part = vote_snapshot(public_poll.item.meeting, PUBLIC)
+    json.dumps(part)
+    assert part["result"]["decision"] == "rejected"
+    assert part["result"]["names_against"] == [members[0].display_name]
+
+
+def test_eligible_count_follows_the_register(public_poll, councillor):
+    meeting = public_poll.item.meeting
+    assert vote_snapshot(meeting, MEMBERS)["eligible"] == 9
+    AttendanceEvent.objects.create(
+        meeting=meeting, person=councillor, kind="left", at=public_poll.opened_at
+    )
+    arrive(meeting)  # nobody
+    assert vote_snapshot(meeting, MEMBERS)["eligible"] == 8

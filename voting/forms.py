@@ -1,0 +1,82 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from voting.models import PublicVote
+from voting.services.polls import ABSTAIN, BLANK, CANDIDATE_PREFIX, NO, YES
+
+SECRET_LABELS = {
+    YES: _("Yes — I vote for the proposal"),
+    NO: _("No — I vote against the proposal"),
+    ABSTAIN: _("I abstain"),
+}
+PUBLIC_LABELS = SECRET_LABELS
+
+
+def ballot_choices(poll) -> list[tuple[str, str]]:
+    if poll.item.kind == poll.item.Kind.APPOINTMENT:
+        return [
+            (f"{CANDIDATE_PREFIX}{c.pk}", c.name) for c in poll.candidates.all()
+        ] + [(BLANK, _("Blank ballot (for no candidate)"))]
+    labels = SECRET_LABELS if poll.secret else PUBLIC_LABELS
+    return [(key, labels[key]) for key in (YES, NO, ABSTAIN)]
+
+
+class BallotForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=_("Your vote"), widget=forms.RadioSelect, choices=()
+    )
+
+    def __init__(self, *args, poll, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["choice"].choices = ballot_choices(poll)
+
+    def label_of(self) -> str:
+        return dict(self.fields["choice"].choices)[self.cleaned_data["choice"]]
+
+
+class ProxyVoteForm(forms.Form):
+    member = forms.TypedChoiceField(label=_("Member in the room"), coerce=int)
+    choice = forms.ChoiceField(
+        label=_("Their vote, given aloud"),
+        widget=forms.RadioSelect,
+        choices=PublicVote.Choice.choices,
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [(m.pk, m.display_name) for m in members]
+
+
+class PassphraseForm(forms.Form):
+    passphrase = forms.CharField(
+        label=_("Your sealing passphrase"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class KeySetupForm(forms.Form):
+    passphrase = forms.CharField(
+        label=_("New sealing passphrase"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "At least 12 characters. It is never stored: if it is lost, "
+            "the deputy's key must unseal."
+        ),
+    )
+    confirm = forms.CharField(
+        label=_("The same passphrase again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class CandidateForm(forms.Form):
+    name = forms.CharField(label=_("Candidate's name"), max_length=300)
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Decides a tie: the older candidate wins."),
+    )

@@ -1,0 +1,158 @@
+"""Casting votes: public roll-call votes (also by the clerk) and secret ballots.
+
+Every function here is idempotent: the same request twice leaves one vote
+and gives the same answer. A secret ballot is one Participation row and one
+Ballot row, written in one transaction; the unique constraint on
+Participation refuses a second one even from concurrent requests.
+"""
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from council.audit import audit_record
+from council.permissions import Action, require
+from meetings.attendance import may_vote
+from meetings.live import sitting_changed
+from meetings.models import AttendanceEvent
+from voting.models import Ballot, Participation, Poll, PublicVote
+from voting.services import VotingError, sealing
+from voting.services.polls import ABSTAIN, BLANK, CANDIDATE_PREFIX, NO, NOT_OPEN, YES
+
+NOT_ELIGIBLE = _(
+    "You may not vote on this item: you are not registered present, or you are recused."
+)
+MEMBER_NOT_ELIGIBLE = _("This member is not present or is recused for this item.")
+NOT_IN_ROOM = _("The clerk records votes only for members present in the room.")
+BAD_CHOICE = _("Choose one of the options on the ballot.")
+SECRET_NOT_BY_PROXY = _("Nobody may cast a secret ballot on another's behalf.")
+WRONG_KIND = _("This is not the right form for this vote.")
+
+PUBLIC_CHOICES = (YES, NO, ABSTAIN)
+
+
+@dataclass(frozen=True)
+class CastResult:
+    recorded: bool  # False when this member had already voted
+    tracker: str = ""  # only on the request that stored the ballot
+
+
+def _lock_open_poll(poll: Poll, *, share: bool) -> Poll:
+    """Hold the poll row so that closing waits for the casts in flight."""
+    if share and connection.vendor == "postgresql":
+        # FOR SHARE lets ballots be cast side by side, and makes closing
+        # (FOR UPDATE) wait until every ballot in flight is committed.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM voting_poll WHERE id = %s FOR SHARE", [poll.pk]
+            )
+        locked = Poll.objects.select_related("item__meeting__body").get(pk=poll.pk)
+    else:
+        locked = (
+            Poll.objects.select_for_update()
+            .select_related("item__meeting__body")
+            .get(pk=poll.pk)
+        )
+    if locked.state != Poll.State.OPEN:
+        raise VotingError(NOT_OPEN)
+    return locked
+
+
+def in_room(meeting, member) -> bool:
+    last = (
+        AttendanceEvent.objects.filter(meeting=meeting, person=member)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return bool(
+        last
+        and last.kind == AttendanceEvent.Kind.ARRIVED
+        and last.place == AttendanceEvent.Place.ROOM
+    )
+
+
+def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
+    """Record (or change) a member's roll-call vote; ``by`` is the clerk if not them."""
+    by = by or member
+    body = poll.item.meeting.body
+    proxy = by.pk != member.pk
+    if proxy:
+        require(by, Action.RECORD_ATTENDANCE, body)
+    else:
+        require(member, Action.VOTE, body)
+    if poll.secret:
+        raise VotingError(SECRET_NOT_BY_PROXY if proxy else WRONG_KIND)
+    if choice not in PUBLIC_CHOICES:
+        raise VotingError(BAD_CHOICE)
+    with transaction.atomic():
+        poll = _lock_open_poll(poll, share=False)
+        if not may_vote(poll.item, member):
+            raise VotingError(MEMBER_NOT_ELIGIBLE if proxy else NOT_ELIGIBLE)
+        if proxy and not in_room(poll.item.meeting, member):
+            raise VotingError(NOT_IN_ROOM)
+        vote = PublicVote.objects.filter(poll=poll, member=member).first()
+        previous = vote.choice if vote else None
+        if vote is not None and vote.choice == choice:
+            return vote  # the same vote again: nothing changes, nothing to log
+        if vote is None:
+            vote = PublicVote(poll=poll, member=member)
+        vote.choice = choice
+        vote.recorded_by = by if proxy else None
+        vote.at = timezone.now()
+        vote.save()
+        audit_record(
+            actor=by,
+            action="voting.vote.change" if previous else "voting.vote.cast",
+            obj=poll,
+            body=body,
+            details={
+                "member": member.pk,
+                "choice": choice,
+                "previous": previous,
+                "by_clerk": proxy,
+            },
+        )
+        sitting_changed(poll.item.meeting)
+    return vote
+
+
+def valid_secret_choices(poll: Poll) -> set[str]:
+    if poll.item.kind == poll.item.Kind.APPOINTMENT:
+        return {BLANK} | {
+            f"{CANDIDATE_PREFIX}{pk}"
+            for pk in poll.candidates.values_list("pk", flat=True)
+        }
+    return {YES, NO, ABSTAIN}
+
+
+def secret_ballot_cast(*, poll: Poll, member, choice: str) -> CastResult:
+    """Seal the member's choice into the ballot box; one ballot per member."""
+    body = poll.item.meeting.body
+    require(member, Action.VOTE, body)
+    if not poll.secret:
+        raise VotingError(WRONG_KIND)
+    if choice not in valid_secret_choices(poll):
+        raise VotingError(BAD_CHOICE)
+    with transaction.atomic():
+        poll = _lock_open_poll(poll, share=True)
+        if Participation.objects.filter(poll=poll, member=member).exists():
+            return CastResult(recorded=False)
+        if not may_vote(poll.item, member):
+            raise VotingError(NOT_ELIGIBLE)
+        ciphertext = sealing.seal_choice(choice, bytes(poll.public_key))
+        tracker = sealing.tracker_of(ciphertext)
+        try:
+            with transaction.atomic():
+                Participation.objects.create(poll=poll, member=member)
+        except IntegrityError:
+            # A concurrent request of the same member won the race.
+            return CastResult(recorded=False)
+        Ballot.objects.create(poll=poll, ciphertext=ciphertext, tracker=tracker)
+        # Who took part is recorded; what they chose never is.
+        audit_record(
+            actor=member, action="voting.ballot.participate", obj=poll, body=body
+        )
+        sitting_changed(poll.item.meeting)
+    return CastResult(recorded=True, tracker=tracker)

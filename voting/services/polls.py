@@ -1,0 +1,417 @@
+"""The life of a poll: open, close, unseal, announce; candidates; run-offs."""
+
+import logging
+from collections import Counter
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from council.audit import audit_record
+from council.permissions import Action, can, require
+from meetings.attendance import has_quorum, present_member_ids, recused_ids
+from meetings.live import sitting_changed
+from meetings.models import AgendaItem, Meeting
+from voting import majority
+from voting.models import (
+    Ballot,
+    Candidate,
+    Participation,
+    Poll,
+    PollKeySeal,
+    PublicVote,
+)
+from voting.services import VotingError, sealing
+from voting.services.keys import active_keys
+
+logger = logging.getLogger(__name__)
+
+NOT_IN_SESSION = _("Votes open only while the sitting is in session.")
+NOT_CURRENT_ITEM = _("A vote opens only on the item under discussion.")
+NO_VOTE_ON_ITEM = _("This item is not put to the vote.")
+ALREADY_OPEN = _("A vote is already open on this item.")
+RESULT_PENDING = _("The result of the previous vote on this item is not announced.")
+ALREADY_DECIDED = _("This item has already been decided.")
+NO_QUORUM = _("There is no quorum: more than half of the members must be present.")
+NO_CANDIDATES = _("Add the candidates before opening the ballot.")
+NO_KEYHOLDER = _(
+    "No keyholder has set up a sealing key: a secret ballot cannot be sealed."
+)
+NOT_OPEN = _("This vote is not open.")
+NOT_CLOSED = _("Only a closed secret ballot can be unsealed.")
+NOT_UNSEALED = _("Only an unsealed result can be announced.")
+WRONG_PASSPHRASE = _("Wrong passphrase: nothing was unsealed.")
+NO_SEAL_FOR_YOU = _("This ballot was not sealed to your key.")
+BALLOT_CORRUPT = _("A ballot does not open: the ballot box was altered.")
+CANDIDATE_NAME_REQUIRED = _("Give the candidate's name.")
+CANDIDATE_EXISTS = _("This candidate is already on the list.")
+CANDIDATES_LOCKED = _("Candidates cannot change once the ballot has opened.")
+NOT_APPOINTMENT = _("Only appointment items have candidates.")
+
+YES, NO, ABSTAIN, BLANK = "yes", "no", "abstain", "blank"
+CANDIDATE_PREFIX = "c:"
+FINISHED = (Poll.State.CLOSED, Poll.State.UNSEALED, Poll.State.ANNOUNCED)
+
+
+def is_secret_item(item: AgendaItem) -> bool:
+    return (
+        item.kind == AgendaItem.Kind.APPOINTMENT
+        or item.vote_kind == AgendaItem.VoteKind.SECRET
+    )
+
+
+def motion_of(item: AgendaItem) -> majority.Motion:
+    if item.kind == AgendaItem.Kind.URGENCY:
+        return majority.Motion.URGENCY
+    return majority.Motion.ORDINARY
+
+
+def eligible_ids(item: AgendaItem) -> set[int]:
+    return present_member_ids(item.meeting) - recused_ids(item)
+
+
+def _locked_item(item: AgendaItem) -> AgendaItem:
+    return (
+        AgendaItem.objects.select_for_update()
+        .select_related("meeting__body")
+        .get(pk=item.pk)
+    )
+
+
+def poll_open(*, item: AgendaItem, by) -> Poll:
+    """Open the vote on the item under discussion."""
+    body = item.meeting.body
+    require(by, Action.OPEN_VOTE, body)
+    with transaction.atomic():
+        item = _locked_item(item)
+        meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
+        if meeting.state != Meeting.State.IN_SESSION:
+            raise VotingError(NOT_IN_SESSION)
+        if meeting.current_item_id != item.pk:
+            raise VotingError(NOT_CURRENT_ITEM)
+        appointment = item.kind == AgendaItem.Kind.APPOINTMENT
+        if item.vote_kind == AgendaItem.VoteKind.NONE and not appointment:
+            raise VotingError(NO_VOTE_ON_ITEM)
+        polls = list(item.polls.order_by("round_number"))
+        if any(p.state == Poll.State.OPEN for p in polls):
+            raise VotingError(ALREADY_OPEN)
+        if any(
+            p.secret and p.state in (Poll.State.CLOSED, Poll.State.UNSEALED)
+            for p in polls
+        ):
+            raise VotingError(RESULT_PENDING)
+        previous = polls[-1] if polls else None
+        if previous is not None and previous.decision != majority.Decision.RUNOFF:
+            raise VotingError(ALREADY_DECIDED)
+        if not has_quorum(item):
+            raise VotingError(NO_QUORUM)
+        if previous is not None:
+            runoff = list(previous.tally.get("runoff", []))
+            candidates = list(Candidate.objects.filter(item=item, pk__in=runoff))
+        elif appointment:
+            candidates = list(item.candidates.all())
+            if not candidates:
+                raise VotingError(NO_CANDIDATES)
+        else:
+            candidates = []
+        secret = is_secret_item(item)
+        keys = active_keys(body) if secret else []
+        if secret and not keys:
+            raise VotingError(NO_KEYHOLDER)
+        poll = Poll(
+            item=item,
+            secret=secret,
+            round_number=(previous.round_number + 1) if previous else 1,
+            previous_round=previous,
+            opened_at=timezone.now(),
+            opened_by=by,
+        )
+        if secret:
+            public, sealed = sealing.new_poll_key([bytes(k.public_key) for k in keys])
+            poll.public_key = public
+        poll.save()
+        if candidates:
+            poll.candidates.set(candidates)
+        if secret:
+            PollKeySeal.objects.bulk_create(
+                PollKeySeal(poll=poll, sealing_key=k, sealed_private_key=s)
+                for k, s in zip(keys, sealed, strict=True)
+            )
+        audit_record(
+            actor=by,
+            action="voting.poll.open",
+            obj=poll,
+            body=body,
+            details={
+                "item": item.pk,
+                "secret": secret,
+                "round": poll.round_number,
+                "candidates": [c.pk for c in candidates],
+                "sealed_to": [k.holder_id for k in keys],
+            },
+        )
+        sitting_changed(meeting)
+    return poll
+
+
+def _lock_poll(poll: Poll) -> Poll:
+    return (
+        Poll.objects.select_for_update()
+        .select_related("item__meeting__body")
+        .get(pk=poll.pk)
+    )
+
+
+def _public_tally(poll: Poll) -> dict:
+    counts = Counter(
+        PublicVote.objects.filter(poll=poll).values_list("choice", flat=True)
+    )
+    return {
+        YES: counts[YES],
+        NO: counts[NO],
+        ABSTAIN: counts[ABSTAIN],
+        BLANK: 0,
+        "invalid": 0,
+    }
+
+
+def _decide(poll: Poll, tally: dict) -> None:
+    """Fill in the decision (and the winner or run-off) from the tally."""
+    preset = poll.item.meeting.body.rules_preset
+    if poll.item.kind == AgendaItem.Kind.APPOINTMENT:
+        candidates = {str(c.pk): c for c in poll.candidates.select_related("person")}
+        contenders = [
+            majority.Contender(
+                key=key,
+                name=c.name,
+                birth_date=c.effective_birth_date,
+                votes=tally["candidates"].get(key, 0),
+            )
+            for key, c in candidates.items()
+        ]
+        result = majority.appoint(
+            contenders, runoff=poll.previous_round_id is not None, preset=preset
+        )
+        poll.decision = result.decision
+        poll.tie_broken_by_age = result.tie_broken_by_age
+        poll.winner = candidates[result.winner.key] if result.winner else None
+        tally["runoff"] = [int(c.key) for c in result.runoff]
+        tally["required"] = result.required
+        return
+    outcome = majority.decide(
+        majority.Count(
+            yes=tally[YES],
+            no=tally[NO],
+            abstain=tally[ABSTAIN],
+            blank=tally[BLANK],
+            invalid=tally["invalid"],
+        ),
+        preset=preset,
+        motion=motion_of(poll.item),
+        present=max(poll.eligible_at_close or 0, tally[YES] + tally[NO]),
+    )
+    poll.decision = outcome.decision
+    tally["required"] = outcome.required
+
+
+def _vacuum_participations() -> None:
+    # Participation rows were rewritten at closing; vacuuming drops their
+    # older versions, which carry the transaction id shared with a ballot.
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM voting_participation")
+    except Exception:
+        logger.warning("could not vacuum the participation table", exc_info=True)
+
+
+def poll_close(*, poll: Poll, by) -> Poll:
+    """Close the vote: count a roll-call; publish a secret ballot box."""
+    require(by, Action.OPEN_VOTE, poll.item.meeting.body)
+    with transaction.atomic():
+        poll = _lock_poll(poll)
+        if poll.state != Poll.State.OPEN:
+            raise VotingError(NOT_OPEN)
+        poll.state = Poll.State.CLOSED
+        poll.closed_at = timezone.now()
+        poll.eligible_at_close = len(eligible_ids(poll.item))
+        if poll.secret:
+            poll.participants = Participation.objects.filter(poll=poll).count()
+            poll.ballots = Ballot.objects.filter(poll=poll).count()
+            Participation.objects.filter(poll=poll).update(sealed=True)
+            transaction.on_commit(_vacuum_participations)
+        else:
+            tally = _public_tally(poll)
+            poll.participants = poll.ballots = sum(tally[k] for k in (YES, NO, ABSTAIN))
+            _decide(poll, tally)
+            poll.tally = tally
+        poll.save()
+        audit_record(
+            actor=by,
+            action="voting.poll.close",
+            obj=poll,
+            body=poll.item.meeting.body,
+            details={
+                "participants": poll.participants,
+                "ballots": poll.ballots,
+                "eligible": poll.eligible_at_close,
+                "tally": poll.tally,
+                "decision": poll.decision,
+            },
+        )
+        sitting_changed(poll.item.meeting)
+    return poll
+
+
+def _secret_tally(poll: Poll, choices: list[str]) -> dict:
+    counts = Counter(choices)
+    if poll.item.kind == AgendaItem.Kind.APPOINTMENT:
+        allowed = {
+            f"{CANDIDATE_PREFIX}{pk}"
+            for pk in poll.candidates.values_list("pk", flat=True)
+        }
+        return {
+            "candidates": {
+                key[len(CANDIDATE_PREFIX) :]: counts[key] for key in sorted(allowed)
+            },
+            BLANK: counts[BLANK],
+            "invalid": sum(n for c, n in counts.items() if c not in allowed | {BLANK}),
+        }
+    return {
+        YES: counts[YES],
+        NO: counts[NO],
+        ABSTAIN: counts[ABSTAIN],
+        BLANK: counts[BLANK],
+        "invalid": sum(
+            n for c, n in counts.items() if c not in (YES, NO, ABSTAIN, BLANK)
+        ),
+    }
+
+
+def poll_unseal(*, poll: Poll, by, passphrase: str) -> Poll:
+    """Open the ballot box with the keyholder's passphrase; keyholders see the tally."""
+    body = poll.item.meeting.body
+    require(by, Action.HOLD_SEALING_KEY, body)
+    poll = Poll.objects.select_related("item__meeting__body").get(pk=poll.pk)
+    if poll.state != Poll.State.CLOSED or not poll.secret:
+        raise VotingError(NOT_CLOSED)
+    seal = (
+        PollKeySeal.objects.filter(poll=poll, sealing_key__holder=by)
+        .select_related("sealing_key")
+        .first()
+    )
+    if seal is None:
+        raise VotingError(NO_SEAL_FOR_YOU)
+    # The slow key derivation runs before any lock is taken; a failed attempt
+    # is kept in the audit log while the poll stays as it was.
+    try:
+        holder_key = sealing.unlock_keyholder_key(seal.sealing_key, passphrase)
+    except sealing.SealingError:
+        audit_record(actor=by, action="voting.poll.unseal_refused", obj=poll, body=body)
+        raise VotingError(WRONG_PASSPHRASE) from None
+    with transaction.atomic():
+        poll = _lock_poll(poll)
+        if poll.state != Poll.State.CLOSED:
+            raise VotingError(NOT_CLOSED)
+        try:
+            poll_key = sealing.open_poll_key(bytes(seal.sealed_private_key), holder_key)
+            choices = [
+                sealing.open_choice(bytes(c), poll_key)
+                for c in Ballot.objects.filter(poll=poll).values_list(
+                    "ciphertext", flat=True
+                )
+            ]
+        except sealing.SealingError:
+            raise VotingError(BALLOT_CORRUPT) from None
+        tally = _secret_tally(poll, choices)
+        _decide(poll, tally)
+        poll.tally = tally
+        poll.state = Poll.State.UNSEALED
+        poll.unsealed_at = timezone.now()
+        poll.save()
+        # The tally stays out of the audit log until it is announced.
+        audit_record(
+            actor=by,
+            action="voting.poll.unseal",
+            obj=poll,
+            body=body,
+            details={"ballots": len(choices)},
+        )
+    return poll
+
+
+def poll_announce(*, poll: Poll, by) -> Poll:
+    """The director-general announces an unsealed result to the sitting."""
+    body = poll.item.meeting.body
+    require(by, Action.ANNOUNCE_RESULT, body)
+    with transaction.atomic():
+        poll = _lock_poll(poll)
+        if poll.state != Poll.State.UNSEALED:
+            raise VotingError(NOT_UNSEALED)
+        poll.state = Poll.State.ANNOUNCED
+        poll.announced_at = timezone.now()
+        poll.save(update_fields=["state", "announced_at"])
+        audit_record(
+            actor=by,
+            action="voting.poll.announce",
+            obj=poll,
+            body=body,
+            details={
+                "tally": poll.tally,
+                "decision": poll.decision,
+                "winner": poll.winner_id,
+            },
+        )
+        sitting_changed(poll.item.meeting)
+    return poll
+
+
+def candidate_add(*, item: AgendaItem, by, name: str, birth_date=None) -> Candidate:
+    body = item.meeting.body
+    if not (
+        can(by, Action.PREPARE_MEETINGS, body) or can(by, Action.CHAIR_SITTING, body)
+    ):
+        require(by, Action.PREPARE_MEETINGS, body)
+    name = (name or "").strip()
+    if item.kind != AgendaItem.Kind.APPOINTMENT:
+        raise VotingError(NOT_APPOINTMENT)
+    if not name:
+        raise VotingError(CANDIDATE_NAME_REQUIRED)
+    with transaction.atomic():
+        item = _locked_item(item)
+        if item.polls.exists():
+            raise VotingError(CANDIDATES_LOCKED)
+        if item.candidates.filter(name=name).exists():
+            raise VotingError(CANDIDATE_EXISTS)
+        candidate = Candidate.objects.create(
+            item=item, name=name, birth_date=birth_date
+        )
+        audit_record(
+            actor=by,
+            action="voting.candidate.add",
+            obj=candidate,
+            body=body,
+            details={"item": item.pk, "name": name},
+        )
+    return candidate
+
+
+def candidate_remove(*, candidate: Candidate, by) -> None:
+    body = candidate.item.meeting.body
+    if not (
+        can(by, Action.PREPARE_MEETINGS, body) or can(by, Action.CHAIR_SITTING, body)
+    ):
+        require(by, Action.PREPARE_MEETINGS, body)
+    with transaction.atomic():
+        item = _locked_item(candidate.item)
+        if item.polls.exists():
+            raise VotingError(CANDIDATES_LOCKED)
+        audit_record(
+            actor=by,
+            action="voting.candidate.remove",
+            obj=candidate,
+            body=body,
+            details={"item": item.pk, "name": candidate.name},
+        )
+        candidate.delete()

@@ -1,0 +1,444 @@
+"""Pages of the voting app: thin wrappers around the services."""
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from allauth.account.internal.flows.reauthentication import (
+    is_reauthentication_required,
+)
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from council.auth import recent_login_required
+from council.models import Body, User
+from council.permissions import Action, can, require
+from meetings.attendance import may_vote
+from meetings.models import AgendaItem, Meeting
+from voting import selectors
+from voting.forms import (
+    BallotForm,
+    CandidateForm,
+    KeySetupForm,
+    PassphraseForm,
+    ProxyVoteForm,
+)
+from voting.models import Candidate, Poll, PublicVote, SealingKey
+from voting.services import VotingError
+from voting.services.ballots import in_room, public_vote_cast, secret_ballot_cast
+from voting.services.keys import sealing_key_setup
+from voting.services.polls import (
+    candidate_add,
+    candidate_remove,
+    eligible_ids,
+    poll_announce,
+    poll_close,
+    poll_open,
+    poll_unseal,
+)
+
+
+def _poll(poll_id: int) -> Poll:
+    return get_object_or_404(
+        Poll.objects.select_related("item__meeting__body", "winner"), pk=poll_id
+    )
+
+
+def _is_recent(request) -> bool:
+    return not is_reauthentication_required(request, app="")
+
+
+def _reauthenticate(request, then: str) -> HttpResponseRedirect:
+    # Unlike allauth's decorator, this never stashes the POST in the session:
+    # the session table must not keep a ballot's choice or a passphrase.
+    return HttpResponseRedirect(
+        reverse("account_reauthenticate") + "?" + urlencode({"next": then})
+    )
+
+
+def recent_login(view):
+    """Recent re-authentication for a page and for the POST it receives.
+
+    GET goes through allauth's decorator (a redirect, nothing stashed). A POST
+    without a recent login is sent to re-authenticate without being stashed
+    in the session as allauth would: the session table must never keep a
+    ballot's choice or a passphrase.
+    """
+    guarded = recent_login_required(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method != "GET" and not _is_recent(request):
+            return _reauthenticate(request, request.path)
+        return guarded(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _render_poll(request, poll: Poll, *, form=None, status=200):
+    body = poll.item.meeting.body
+    user = request.user
+    eligible = (
+        poll.is_open and can(user, Action.VOTE, body) and may_vote(poll.item, user)
+    )
+    voted = selectors.has_voted(poll, user)
+    own_vote = None
+    if not poll.secret and voted:
+        own_vote = PublicVote.objects.filter(poll=poll, member=user).first()
+    if eligible and form is None and not (poll.secret and voted):
+        form = BallotForm(
+            poll=poll, initial={"choice": own_vote.choice} if own_vote else None
+        )
+    show_result = selectors.may_see_tally(user, poll)
+    context = {
+        "poll": poll,
+        "item": poll.item,
+        "meeting": poll.item.meeting,
+        "eligible": eligible,
+        "voted": voted,
+        "own_vote": own_vote,
+        "form": form if eligible else None,
+        "needs_recent_login": poll.secret and eligible and not _is_recent(request),
+        "voted_count": selectors.voted_count(poll),
+        "eligible_count": selectors.eligible_count(poll),
+        "result": selectors.result_of(poll) if show_result else None,
+        "result_private": show_result and not poll.result_is_public,
+        "is_chair": can(user, Action.OPEN_VOTE, body),
+        "is_clerk": can(user, Action.RECORD_ATTENDANCE, body),
+        "is_keyholder": can(user, Action.HOLD_SEALING_KEY, body),
+        "is_dg": can(user, Action.ANNOUNCE_RESULT, body),
+    }
+    return render(request, "voting/poll.html", context, status=status)
+
+
+@login_required
+def poll_detail(request, poll_id: int):
+    poll = _poll(poll_id)
+    require(request.user, Action.VIEW_MEMBER_AREA, poll.item.meeting.body)
+    return _render_poll(request, poll)
+
+
+@login_required
+@require_POST
+def poll_vote(request, poll_id: int):
+    """Step one: a public vote is recorded; a secret choice goes to confirmation."""
+    poll = _poll(poll_id)
+    require(request.user, Action.VOTE, poll.item.meeting.body)
+    form = BallotForm(request.POST, poll=poll)
+    if not form.is_valid():
+        return _render_poll(request, poll, form=form, status=400)
+    if poll.secret:
+        if not _is_recent(request):
+            return _reauthenticate(request, poll.get_absolute_url())
+        return render(
+            request,
+            "voting/confirm.html",
+            {"poll": poll, "item": poll.item, "form": form, "label": form.label_of()},
+        )
+    try:
+        public_vote_cast(
+            poll=poll, member=request.user, choice=form.cleaned_data["choice"]
+        )
+    except VotingError as exc:
+        messages.error(request, exc.message)
+        return redirect(poll)
+    messages.success(
+        request, _("Your vote is recorded: %(label)s.") % {"label": form.label_of()}
+    )
+    return redirect(poll)
+
+
+@login_required
+@require_POST
+@recent_login
+def poll_cast(request, poll_id: int):
+    """Step two of a secret ballot: seal it. The tracker is shown this once."""
+    poll = _poll(poll_id)
+    require(request.user, Action.VOTE, poll.item.meeting.body)
+    form = BallotForm(request.POST, poll=poll)
+    if not poll.secret or not form.is_valid():
+        return _render_poll(request, poll, form=form, status=400)
+    try:
+        result = secret_ballot_cast(
+            poll=poll, member=request.user, choice=form.cleaned_data["choice"]
+        )
+    except VotingError as exc:
+        return render(
+            request,
+            "voting/refused.html",
+            {"poll": poll, "error": exc.message},
+            status=409,
+        )
+    return render(request, "voting/receipt.html", {"poll": poll, "result": result})
+
+
+@login_required
+def vote_controls(request, meeting_id: int):
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("body", "current_item"), pk=meeting_id
+    )
+    require(request.user, Action.OPEN_VOTE, meeting.body)
+    poll = selectors.current_poll(meeting)
+    return render(
+        request,
+        "voting/controls.html",
+        {
+            "meeting": meeting,
+            "item": meeting.current_item,
+            "poll": poll,
+            "voted_count": selectors.voted_count(poll) if poll else 0,
+            "eligible_count": selectors.eligible_count(poll) if poll else 0,
+        },
+    )
+
+
+@login_required
+@require_POST
+def vote_open(request, meeting_id: int):
+    meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=meeting_id)
+    require(request.user, Action.OPEN_VOTE, meeting.body)
+    if meeting.current_item_id is None:
+        messages.error(request, _("There is no item under discussion."))
+        return redirect("voting:controls", meeting_id=meeting.pk)
+    try:
+        poll_open(item=meeting.current_item, by=request.user)
+    except VotingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The vote is open."))
+    return redirect("voting:controls", meeting_id=meeting.pk)
+
+
+@login_required
+@require_POST
+def vote_close(request, poll_id: int):
+    poll = _poll(poll_id)
+    require(request.user, Action.OPEN_VOTE, poll.item.meeting.body)
+    try:
+        poll_close(poll=poll, by=request.user)
+    except VotingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The vote is closed."))
+    return redirect("voting:controls", meeting_id=poll.item.meeting_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def proxy_vote(request, poll_id: int):
+    """The clerk records the vote a member in the room gave aloud."""
+    poll = _poll(poll_id)
+    require(request.user, Action.RECORD_ATTENDANCE, poll.item.meeting.body)
+    if poll.secret:
+        raise PermissionDenied
+    ids = eligible_ids(poll.item)
+    members = [
+        m
+        for m in User.objects.filter(pk__in=ids).order_by("last_name", "first_name")
+        if in_room(poll.item.meeting, m)
+    ]
+    form = ProxyVoteForm(request.POST or None, members=members)
+    if request.method == "POST" and form.is_valid():
+        member = next(m for m in members if m.pk == form.cleaned_data["member"])
+        try:
+            public_vote_cast(
+                poll=poll,
+                member=member,
+                choice=form.cleaned_data["choice"],
+                by=request.user,
+            )
+        except VotingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Vote of %(name)s recorded on their behalf.")
+                % {"name": member.display_name},
+            )
+            return redirect("voting:proxy", poll_id=poll.pk)
+    votes = {
+        v.member_id: v
+        for v in PublicVote.objects.filter(poll=poll).select_related("recorded_by")
+    }
+    rows = [(m, votes.get(m.pk)) for m in members]
+    return render(
+        request,
+        "voting/proxy.html",
+        {"poll": poll, "item": poll.item, "form": form, "rows": rows},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def ballot_box(request, poll_id: int):
+    """The published box: trackers in hash order, participants next to ballots."""
+    poll = _poll(poll_id)
+    require(request.user, Action.VIEW_MEMBER_AREA, poll.item.meeting.body)
+    if not poll.secret or poll.state == Poll.State.OPEN:
+        return render(request, "voting/box.html", {"poll": poll, "trackers": None})
+    trackers = selectors.box_of(poll)
+    return render(
+        request,
+        "voting/box.html",
+        {
+            "poll": poll,
+            "item": poll.item,
+            "trackers": trackers,
+            "mismatch": poll.participants != len(trackers),
+            "query": request.GET.get("tracker", "").strip().lower(),
+        },
+    )
+
+
+@login_required
+@recent_login
+@require_http_methods(["GET", "POST"])
+def unseal(request, poll_id: int):
+    poll = _poll(poll_id)
+    require(request.user, Action.HOLD_SEALING_KEY, poll.item.meeting.body)
+    form = PassphraseForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            poll_unseal(
+                poll=poll, by=request.user, passphrase=form.cleaned_data["passphrase"]
+            )
+        except VotingError as exc:
+            form.add_error(None, exc.message)
+            status = 400
+        else:
+            messages.success(request, _("The ballot box is unsealed."))
+            return redirect(poll)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "voting/unseal.html",
+        {"poll": poll, "item": poll.item, "form": form},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def announce(request, poll_id: int):
+    poll = _poll(poll_id)
+    require(request.user, Action.ANNOUNCE_RESULT, poll.item.meeting.body)
+    if request.method == "POST":
+        try:
+            poll_announce(poll=poll, by=request.user)
+        except VotingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The result is announced to the sitting."))
+            return redirect(poll)
+    result = selectors.result_of(poll) if poll.state == Poll.State.UNSEALED else None
+    return render(
+        request,
+        "voting/announce.html",
+        {"poll": poll, "item": poll.item, "result": result},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_setup(request, slug: str):
+    body = get_object_or_404(Body, slug=slug)
+    require(request.user, Action.HOLD_SEALING_KEY, body)
+    form = KeySetupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                sealing_key_setup(
+                    body=body,
+                    holder=request.user,
+                    passphrase=form.cleaned_data["passphrase"],
+                    confirm=form.cleaned_data["confirm"],
+                )
+            except VotingError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Your sealing key is set up."))
+                return redirect("voting:key_setup", slug=body.slug)
+    key = SealingKey.objects.filter(holder=request.user, body=body, active=True).first()
+    return render(
+        request,
+        "voting/key_setup.html",
+        {"body": body, "form": form, "key": key},
+        status=status,
+    )
+
+
+def _may_manage_candidates(user, body) -> bool:
+    return can(user, Action.PREPARE_MEETINGS, body) or can(
+        user, Action.CHAIR_SITTING, body
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def candidates(request, item_id: int):
+    item = get_object_or_404(
+        AgendaItem.objects.select_related("meeting__body"), pk=item_id
+    )
+    if not _may_manage_candidates(request.user, item.meeting.body):
+        raise PermissionDenied
+    form = CandidateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                candidate_add(
+                    item=item,
+                    by=request.user,
+                    name=form.cleaned_data["name"],
+                    birth_date=form.cleaned_data["birth_date"],
+                )
+            except VotingError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect("voting:candidates", item_id=item.pk)
+    return render(
+        request,
+        "voting/candidates.html",
+        {"item": item, "form": form, "candidates": item.candidates.all()},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def candidate_delete(request, candidate_id: int):
+    candidate = get_object_or_404(
+        Candidate.objects.select_related("item__meeting__body"), pk=candidate_id
+    )
+    if not _may_manage_candidates(request.user, candidate.item.meeting.body):
+        raise PermissionDenied
+    try:
+        candidate_remove(candidate=candidate, by=request.user)
+    except VotingError as exc:
+        messages.error(request, exc.message)
+    return redirect("voting:candidates", item_id=candidate.item_id)
+
+
+def meeting_results(request, meeting_id: int):
+    """Results of a meeting: anyone sees public items; members see all."""
+    meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=meeting_id)
+    closed_ok = can(request.user, Action.VIEW_CLOSED_SESSION, meeting.body)
+    rows = []
+    for poll in selectors.meeting_polls(meeting):
+        if poll.item.is_closed_session and not closed_ok:
+            continue
+        result = None
+        if poll.result_is_public:
+            result = selectors.result_of(poll, poll.prefetched_votes)
+        rows.append((poll, result))
+    return render(request, "voting/results.html", {"meeting": meeting, "rows": rows})
