@@ -69,7 +69,7 @@ def extract_content(n: int) -> dict:
             "position": n % 60 + 1,
             "kind": "deliberation",
             "session": "public",
-            "title": f"Marché public de travaux n° {n} — rénovation de l’école communale",
+            "title": f"Marché public n° {n} — rénovation de l’école communale",
             "rapporteur": NAMES[0],
         },  # fmt: skip
         "recitals": "Vu le Code de la démocratie locale et de la décentralisation;\n\n"

@@ -46,7 +46,7 @@ def sitting(body, cast, other_councillors):
         position=1,
         title="Modification budgétaire n° 1 de l’exercice 2026",
         rapporteur=chair,
-        explanatory_note="Vu le Code de la démocratie locale et de la décentralisation;",
+        explanatory_note="Vu le Code de la démocratie locale;",
         draft_decision="Article 1er. Le conseil approuve la modification budgétaire.",
     )
     appointment = AgendaItem.objects.create(

@@ -20,10 +20,9 @@ def _page(user, body, **params):
 
 
 def test_records_states_from_draft_to_superseded(issued, clerk, director_general, body):
-    states = dict(
-        (record.reference, state)
-        for record, state in selectors.records_with_state(body)
-    )
+    states = {
+        record.reference: state for record, state in selectors.records_with_state(body)
+    }
     assert set(states.values()) == {"draft"}
     services.decision_record_mark_printed(record=issued[0], actor=clerk)
     services.decision_record_sign(
@@ -33,10 +32,9 @@ def test_records_states_from_draft_to_superseded(issued, clerk, director_general
         signatories="X, Y",
     )
     new = services.decision_record_correct(record=issued[1], actor=clerk, reason="r")
-    states = dict(
-        (record.reference, state)
-        for record, state in selectors.records_with_state(body)
-    )
+    states = {
+        record.reference: state for record, state in selectors.records_with_state(body)
+    }
     assert states[issued[0].reference] == "printed"
     assert states[issued[1].reference] == "superseded"
     assert states[new.reference] == "draft"

@@ -3,11 +3,12 @@
 import copy
 import io
 import re
+import shutil
+import subprocess
 
 import pypdf
 import pytest
-from django.utils.translation import gettext
-from django.utils.translation import override
+from django.utils.translation import gettext, override
 
 from minutes import pdf, services
 from minutes.models import fingerprint_of
@@ -195,3 +196,29 @@ def test_register_pdf_lists_every_event(drafted, sitting):
     words = flat(text)
     assert words.count(sitting.present[1].display_name) >= 2
     assert "21:35" in words  # the departure, local time
+
+
+@pytest.mark.skipif(not shutil.which("zbarimg"), reason="zbar-tools not installed")
+def test_qr_code_decodes_to_the_verification_url(tmp_path):
+    from PIL import Image
+
+    from minutes.pdf.layout import QrCode
+
+    url = "https://conseil.example.be/verify/4f1c2d3e-0000-4000-8000-1234567890ab/"
+    modules = QrCode(url).modules
+    scale, border = 6, 4
+    size = (len(modules) + 2 * border) * scale
+    image = Image.new("L", (size, size), 255)
+    for r, row in enumerate(modules):
+        for c, dark in enumerate(row):
+            if dark:
+                x, y = (c + border) * scale, (r + border) * scale
+                image.paste(0, (x, y, x + scale, y + scale))
+    image.save(tmp_path / "qr.png")
+    out = subprocess.run(
+        ["zbarimg", "--raw", "-q", str(tmp_path / "qr.png")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.stdout.strip() == url
