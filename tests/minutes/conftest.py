@@ -4,7 +4,7 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from meetings.live import Speech
 from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
@@ -17,6 +17,14 @@ START = datetime.datetime(2026, 3, 2, 19, 0, tzinfo=datetime.UTC)
 def fast_password_hashing(settings):
     # The cast has a dozen people; real hashing would dominate these tests.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_pages(settings):
+    """Pages in English (the site default is French); PDFs keep the body's language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 def at(minutes: int) -> datetime.datetime:

@@ -81,7 +81,7 @@ def test_extract_has_a_qr_code_drawn(issued):
 
 def _long_content(record, words: int, name_length: int) -> dict:
     content = copy.deepcopy(record.content)
-    paragraph = " ".join(["délibération"] * 100)
+    paragraph = " ".join(["subsidiarité"] * 100)
     content["decision"] = "\n\n".join([paragraph] * (words // 100))
     long_name = ("Éloïse-Anne " + "Van den Brande-" * 6)[:name_length]
     content["present"] = [f"{long_name} {i}" for i in range(60)]
@@ -100,7 +100,7 @@ def test_long_decision_and_long_accented_names_grow_pages_without_loss(issued):
     assert len(pypdf.PdfReader(io.BytesIO(short)).pages) == 1
     assert 5 <= len(reader.pages) <= 20
     words = flat(text)
-    assert words.count("délibération") == 3000
+    assert words.count("subsidiarité") == 3000
     assert "Éloïse-Anne Van den Brande" in words
     total = len(reader.pages)
     for number in range(1, total + 1):
@@ -222,3 +222,34 @@ def test_qr_code_decodes_to_the_verification_url(tmp_path):
         check=False,
     )
     assert out.stdout.strip() == url
+
+
+def test_documents_are_in_the_bodys_language(issued, body):
+    from council.models import Body
+
+    content = copy.deepcopy(issued[0].content)
+    for language, words in {
+        "nl": [
+            "Uittreksel uit het register",
+            "Pagina 1 van 1",
+            "De algemeen directeur",
+        ],
+        "de": ["Auszug aus dem Beratungsregister", "Seite 1 von 1", "Stimmen dafür"],
+        "fr": ["Extrait du registre", "Page 1 sur 1", "Ont voté contre"],
+    }.items():
+        content["body"]["language"] = language
+        extract = pdf.Extract(
+            content=content, fingerprint=fingerprint_of(content), verify_url="http://x/"
+        )
+        reader, text = read(pdf.decision_extract(extract))
+        for expected in words:
+            assert expected in flat(text), (language, expected)
+        assert reader.trailer["/Root"]["/Lang"] == language
+    assert Body.Language.DUTCH == "nl"
+
+
+def test_minutes_pdf_labels_in_french(drafted):
+    _reader, text = read(pdf.minutes_document(drafted.content, draft=True, version=1))
+    words = flat(text)
+    assert "Procès-verbal de la séance du 2 mars 2026" in words
+    assert "Présences" in words and "Excusés" in words
