@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, override
 from council.audit import audit_record
 from council.models import Body
 from council.permissions import NOT_ALLOWED, Action, can, require
+from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
 from minutes import pdf, records
 from minutes.models import (
@@ -199,6 +200,7 @@ def _place(minutes: Minutes, actor) -> AgendaItem | None:
         draft_decision=title,
     )
     minutes.approval_item = item
+    sitting_changed(target)
     audit_record(
         actor=actor,
         action="minutes.place",
@@ -306,6 +308,8 @@ def objection_lodge(*, minutes: Minutes, actor, text: str) -> Objection:
     if not objections_open(minutes):
         raise ValidationError(OBJECTION_TOO_LATE)
     objection = Objection.objects.create(minutes=minutes, member=actor, text=text)
+    if minutes.approval_item_id is not None:
+        sitting_changed(minutes.approval_item.meeting)
     audit_record(
         actor=actor,
         action="minutes.objection",
@@ -343,6 +347,7 @@ def minutes_adopt(*, minutes: Minutes, actor, method: str) -> Minutes:
     minutes.adopted_at = timezone.now()
     minutes.adoption_method = method
     minutes.save()
+    sitting_changed(minutes.approval_item.meeting)
     audit_record(
         actor=actor,
         action="minutes.adopt",

@@ -16,7 +16,7 @@ from council.permissions import NOT_ALLOWED, Action, can, require
 from meetings.models import Meeting
 from minutes import forms, pdf, selectors, services
 from minutes.models import DecisionRecord, Minutes, PrintJob
-from minutes.text import outcome_lines, summary_html
+from minutes.text import clock, outcome_lines, summary_html
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -62,6 +62,21 @@ def _pdf(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def _attendance_rows(content: dict) -> list[dict]:
+    """Arrival and departure in the body's local time, as the PDF prints them."""
+    if not content:
+        return []
+    tz = content["meeting"]["time_zone"]
+    return [
+        {
+            **person,
+            "arrived_at": clock(person["arrived"], tz),
+            "left_at": clock(person.get("left"), tz),
+        }
+        for person in content["attendance"]["present"]
+    ]
+
+
 def _item_views(content: dict) -> list[dict]:
     return [
         {
@@ -99,6 +114,7 @@ def minutes_detail(request, meeting_id: int):
             "minutes": minutes,
             "content": content,
             "items": _item_views(content),
+            "attendance": _attendance_rows(content),
             "introduction_html": summary_html(content.get("introduction", "")),
             "objections": minutes.objections.select_related("member")
             if minutes

@@ -235,3 +235,30 @@ def test_every_step_is_audited(adopted):
         "minutes.adopt",
     ):
         assert action in actions
+
+
+def test_the_approving_sitting_is_told_of_changes(
+    drafted, director_general, councillor, clerk, next_meeting, monkeypatch
+):
+    told = []
+    monkeypatch.setattr(services, "sitting_changed", told.append)
+    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
+    services.objection_lodge(minutes=minutes, actor=councillor, text="Erreur.")
+    assert told == [next_meeting, next_meeting]
+
+
+def test_minutes_page_shows_local_times_and_safe_summaries(drafted, sitting, clerk):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    services.minutes_edit(
+        minutes=drafted,
+        actor=clerk,
+        summaries={sitting.budget.pk: "<img src=x onerror=alert(1)> **fort**"},
+    )
+    page = client_for(clerk).get(reverse("minutes:minutes", args=[sitting.meeting.pk]))
+    html = page.content.decode()
+    assert "<td>20:01</td><td>21:35</td>" in html  # Brussels time, UTC+1
+    assert "&lt;img src=x onerror=alert(1)&gt; <strong>fort</strong>" in html
+    assert "<img" not in html
