@@ -1,0 +1,666 @@
+"""Writes: drafting, approving and adopting minutes; registering, printing,
+signing and correcting decision records; background print jobs."""
+
+import copy
+import datetime
+import logging
+import threading
+import zoneinfo
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import close_old_connections, connections, transaction
+from django.db.models import Max
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
+
+from council.audit import audit_record
+from council.models import Body
+from council.permissions import NOT_ALLOWED, Action, can, require
+from meetings.live import sitting_changed
+from meetings.models import AgendaItem, Meeting
+from minutes import pdf, records
+from minutes.models import (
+    DecisionRecord,
+    Minutes,
+    MinutesVersion,
+    Objection,
+    PrintJob,
+    fingerprint_of,
+)
+
+logger = logging.getLogger(__name__)
+
+MEETING_NOT_CLOSED = gettext_lazy("The sitting must be closed before its minutes.")
+NOT_DRAFT = gettext_lazy(
+    "Only draft minutes can be changed; these were approved by the DG."
+)
+ALREADY_ADOPTED = gettext_lazy("Adopted minutes can no longer be changed.")
+NOT_AWAITING = gettext_lazy("These minutes are not awaiting adoption.")
+UNKNOWN_ITEM = gettext_lazy("This item is not part of the minutes.")
+SUMMARY_TOO_LONG = gettext_lazy("A summary may hold at most 20,000 characters.")
+OBJECTION_EMPTY = gettext_lazy("Write what you object to.")
+OBJECTION_TOO_LATE = gettext_lazy(
+    "Objections are lodged before or during the sitting that approves the minutes."
+)
+OBJECTIONS_PENDING = gettext_lazy(
+    "Members objected: the minutes are adopted by a vote, not by no objection."
+)
+VOTE_NOT_ADOPTED = gettext_lazy(
+    "The approval vote has not adopted the minutes (or was not held yet)."
+)
+NOT_PLACED = gettext_lazy("The approval is not on the agenda of a sitting yet.")
+ALREADY_PLACED = gettext_lazy("The approval is already on the agenda of a sitting.")
+NO_NEXT_SITTING = gettext_lazy(
+    "There is no next sitting in preparation: create it, then place the approval."
+)
+NOTHING_DECIDED = gettext_lazy("No item of this sitting has a decision to register.")
+RECORD_SIGNED = gettext_lazy("A signed decision record can no longer be changed.")
+RECORD_SUPERSEDED = gettext_lazy("This record was replaced by a correction.")
+SIGNATURE_DATE_INVALID = gettext_lazy(
+    "The signature date must be on or after the sitting and not in the future."
+)
+SIGNATORIES_REQUIRED = gettext_lazy("Name who signed the paper.")
+SCAN_INVALID = gettext_lazy("The scan must be a PDF, PNG or JPEG file under 20 MB.")
+CORRECTION_REASON_REQUIRED = gettext_lazy("Explain what the correction changes.")
+MAX_SCAN_BYTES = 20 * 1024 * 1024
+MAX_SUMMARY = 20_000
+
+
+def _minutes_locked(minutes: Minutes) -> Minutes:
+    return (
+        Minutes.objects.select_for_update()
+        .select_related("meeting__body")
+        .get(pk=minutes.pk)
+    )
+
+
+def _new_version(minutes: Minutes, actor, note: str) -> None:
+    minutes.version += 1
+    MinutesVersion.objects.create(
+        minutes=minutes,
+        number=minutes.version,
+        content=minutes.content,
+        created_by=actor if getattr(actor, "pk", None) else None,
+        note=note,
+    )
+
+
+# ---- minutes ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def minutes_generate(*, meeting: Meeting, actor) -> Minutes:
+    """Draft (or redraft) the minutes from what the sitting recorded.
+
+    A redraft keeps the summaries the clerk already wrote.
+    """
+    if actor is not None:
+        require(actor, Action.DRAFT_MINUTES, meeting.body)
+    if meeting.state != Meeting.State.CLOSED:
+        raise ValidationError(MEETING_NOT_CLOSED)
+    content = records.minutes_content(meeting)
+    minutes, created = Minutes.objects.get_or_create(meeting=meeting)
+    minutes = _minutes_locked(minutes)
+    if not minutes.is_draft:
+        raise ValidationError(NOT_DRAFT)
+    if not created:
+        summaries = {i["id"]: i.get("summary", "") for i in minutes.content["items"]}
+        for item in content["items"]:
+            item["summary"] = summaries.get(item["id"], "")
+        content["introduction"] = minutes.content.get("introduction", "")
+        if content == minutes.content:
+            return minutes
+    minutes.content = content
+    _new_version(minutes, actor, _("Drafted from the sitting's record"))
+    minutes.save()
+    audit_record(
+        actor=actor,
+        action="minutes.generate",
+        obj=minutes,
+        body=meeting.body,
+        details={"meeting": meeting.pk, "version": minutes.version},
+    )
+    return minutes
+
+
+@transaction.atomic
+def minutes_edit(
+    *,
+    minutes: Minutes,
+    actor,
+    summaries: dict[int, str],
+    introduction: str | None = None,
+) -> Minutes:
+    """Save the clerk's debate summaries (stored as typed; rendered safely)."""
+    minutes = _minutes_locked(minutes)
+    require(actor, Action.DRAFT_MINUTES, minutes.meeting.body)
+    if minutes.is_adopted:
+        raise ValidationError(ALREADY_ADOPTED)
+    if not minutes.is_draft:
+        raise ValidationError(NOT_DRAFT)
+    content = copy.deepcopy(minutes.content)
+    by_id = {item["id"]: item for item in content["items"]}
+    for item_id, summary in summaries.items():
+        if item_id not in by_id:
+            raise ValidationError(UNKNOWN_ITEM)
+        if len(summary) > MAX_SUMMARY:
+            raise ValidationError(SUMMARY_TOO_LONG)
+        by_id[item_id]["summary"] = summary.strip()
+    if introduction is not None:
+        if len(introduction) > MAX_SUMMARY:
+            raise ValidationError(SUMMARY_TOO_LONG)
+        content["introduction"] = introduction.strip()
+    if content == minutes.content:
+        return minutes
+    minutes.content = content
+    _new_version(minutes, actor, _("Summaries edited"))
+    minutes.save()
+    audit_record(
+        actor=actor,
+        action="minutes.edit",
+        obj=minutes,
+        body=minutes.meeting.body,
+        details={"version": minutes.version, "items": sorted(summaries)},
+    )
+    return minutes
+
+
+def next_sitting(meeting: Meeting) -> Meeting | None:
+    """The body's next meeting still in preparation, by start time."""
+    return (
+        Meeting.objects.filter(
+            body=meeting.body,
+            starts_at__gt=meeting.starts_at,
+            state__in=[Meeting.State.DRAFT, Meeting.State.CONVENED],
+        )
+        .order_by("starts_at", "pk")
+        .first()
+    )
+
+
+def _place(minutes: Minutes, actor) -> AgendaItem | None:
+    target = next_sitting(minutes.meeting)
+    if target is None:
+        return None
+    body = minutes.meeting.body
+    position = (target.items.aggregate(top=Max("position"))["top"] or 0) + 1
+    with override(body.language):
+        title = _("Approval of the minutes of the sitting of %(date)s") % {
+            "date": _long(minutes.meeting.starts_at, body)
+        }
+    item = AgendaItem.objects.create(
+        meeting=target,
+        position=position,
+        title=title,
+        kind=AgendaItem.Kind.MINUTES_APPROVAL,
+        session=AgendaItem.Session.PUBLIC,
+        vote_kind=AgendaItem.VoteKind.PUBLIC,
+        draft_decision=title,
+    )
+    minutes.approval_item = item
+    sitting_changed(target)
+    audit_record(
+        actor=actor,
+        action="minutes.place",
+        obj=minutes,
+        body=body,
+        details={"meeting": target.pk, "item": item.pk},
+    )
+    return item
+
+
+def _long(moment: datetime.datetime, body: Body) -> str:
+    local = timezone.localtime(moment, timezone=_zone(body))
+    return formats.date_format(local, "DATE_FORMAT")
+
+
+def _zone(body: Body) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(body.time_zone)
+
+
+@transaction.atomic
+def minutes_approve(*, minutes: Minutes, actor) -> Minutes:
+    """The DG approves the draft; it goes on the agenda of the next sitting."""
+    minutes = _minutes_locked(minutes)
+    require(actor, Action.APPROVE_MINUTES, minutes.meeting.body)
+    if not minutes.is_draft:
+        raise ValidationError(NOT_DRAFT)
+    minutes.state = Minutes.State.AWAITING_ADOPTION
+    minutes.approved_by = actor
+    minutes.approved_at = timezone.now()
+    _new_version(minutes, actor, _("Approved by the director-general"))
+    if minutes.approval_item_id is None:
+        _place(minutes, actor)
+    minutes.save()
+    audit_record(
+        actor=actor,
+        action="minutes.approve",
+        obj=minutes,
+        body=minutes.meeting.body,
+        details={"version": minutes.version, "item": minutes.approval_item_id},
+    )
+    return minutes
+
+
+@transaction.atomic
+def minutes_place(*, minutes: Minutes, actor) -> AgendaItem:
+    """Put the approval on the next sitting once that sitting has been created."""
+    minutes = _minutes_locked(minutes)
+    if not (
+        can(actor, Action.DRAFT_MINUTES, minutes.meeting.body)
+        or can(actor, Action.APPROVE_MINUTES, minutes.meeting.body)
+    ):
+        require(actor, Action.DRAFT_MINUTES, minutes.meeting.body)
+    if minutes.state != Minutes.State.AWAITING_ADOPTION:
+        raise ValidationError(NOT_AWAITING)
+    if minutes.approval_item_id is not None:
+        raise ValidationError(ALREADY_PLACED)
+    item = _place(minutes, actor)
+    if item is None:
+        raise ValidationError(NO_NEXT_SITTING)
+    minutes.save()
+    return item
+
+
+@transaction.atomic
+def minutes_reopen(*, minutes: Minutes, actor, reason: str) -> Minutes:
+    """The DG sends approved-but-not-adopted minutes back to draft (an objection)."""
+    minutes = _minutes_locked(minutes)
+    require(actor, Action.APPROVE_MINUTES, minutes.meeting.body)
+    if minutes.state != Minutes.State.AWAITING_ADOPTION:
+        raise ValidationError(NOT_AWAITING)
+    minutes.state = Minutes.State.DRAFT
+    minutes.approved_by = None
+    minutes.approved_at = None
+    _new_version(
+        minutes, actor, _("Returned to draft: %(reason)s") % {"reason": reason[:150]}
+    )
+    minutes.save()
+    audit_record(
+        actor=actor,
+        action="minutes.reopen",
+        obj=minutes,
+        body=minutes.meeting.body,
+        details={"reason": reason[:300]},
+    )
+    return minutes
+
+
+def objections_open(minutes: Minutes) -> bool:
+    """Before or during the approving sitting; not once it is closed."""
+    if minutes.state != Minutes.State.AWAITING_ADOPTION:
+        return False
+    item = minutes.approval_item
+    return item is None or item.meeting.state != Meeting.State.CLOSED
+
+
+@transaction.atomic
+def objection_lodge(*, minutes: Minutes, actor, text: str) -> Objection:
+    minutes = _minutes_locked(minutes)
+    require(actor, Action.VOTE, minutes.meeting.body)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(OBJECTION_EMPTY)
+    if len(text) > MAX_SUMMARY:
+        raise ValidationError(SUMMARY_TOO_LONG)
+    if not objections_open(minutes):
+        raise ValidationError(OBJECTION_TOO_LATE)
+    objection = Objection.objects.create(minutes=minutes, member=actor, text=text)
+    if minutes.approval_item_id is not None:
+        sitting_changed(minutes.approval_item.meeting)
+    audit_record(
+        actor=actor,
+        action="minutes.objection",
+        obj=minutes,
+        body=minutes.meeting.body,
+        details={"objection": objection.pk},
+    )
+    return objection
+
+
+@transaction.atomic
+def minutes_adopt(*, minutes: Minutes, actor, method: str) -> Minutes:
+    """Fix the minutes: by "no objection" (none lodged) or by the approval vote."""
+    minutes = _minutes_locked(minutes)
+    body = minutes.meeting.body
+    if not (
+        can(actor, Action.DRAFT_MINUTES, body) or can(actor, Action.CHAIR_SITTING, body)
+    ):
+        raise PermissionDenied(NOT_ALLOWED)
+    if minutes.state != Minutes.State.AWAITING_ADOPTION:
+        raise ValidationError(NOT_AWAITING)
+    if minutes.approval_item_id is None:
+        raise ValidationError(NOT_PLACED)
+    if method == Minutes.AdoptionMethod.NO_OBJECTION:
+        if minutes.objections.exists():
+            raise ValidationError(OBJECTIONS_PENDING)
+    elif method == Minutes.AdoptionMethod.VOTE:
+        item = minutes.approval_item
+        outcome = records.outcomes_for(item.meeting).get(item.pk)
+        if outcome is None or outcome.decision != "adopted":
+            raise ValidationError(VOTE_NOT_ADOPTED)
+    else:
+        raise ValidationError(_("Unknown way of adopting the minutes."))
+    minutes.state = Minutes.State.ADOPTED
+    minutes.adopted_at = timezone.now()
+    minutes.adoption_method = method
+    minutes.save()
+    sitting_changed(minutes.approval_item.meeting)
+    audit_record(
+        actor=actor,
+        action="minutes.adopt",
+        obj=minutes,
+        body=body,
+        details={"method": method, "version": minutes.version},
+    )
+    return minutes
+
+
+# ---- decision records ---------------------------------------------------------------
+
+
+def _allocate(body: Body, year: int) -> tuple[int, str]:
+    # Lock the body row: two clerks printing at once get distinct numbers.
+    Body.objects.select_for_update().filter(pk=body.pk).first()
+    top = DecisionRecord.objects.filter(body=body, year=year).aggregate(
+        top=Max("sequence")
+    )["top"]
+    sequence = (top or 0) + 1
+    return sequence, f"{year}/{body.slug}/{sequence:04d}"
+
+
+def _register(
+    *,
+    meeting: Meeting,
+    item_id: int,
+    minutes_content: dict,
+    actor,
+    supersedes: DecisionRecord | None = None,
+    reason: str = "",
+    decision_text: str | None = None,
+) -> DecisionRecord:
+    year = timezone.localtime(meeting.starts_at, timezone=_zone(meeting.body)).year
+    sequence, reference = _allocate(meeting.body, year)
+    content = records.decision_content(
+        minutes=minutes_content,
+        item_id=item_id,
+        reference=reference,
+        supersedes=supersedes.reference if supersedes else None,
+        correction_reason=reason,
+        decision_text=decision_text,
+    )
+    record = DecisionRecord.objects.create(
+        body=meeting.body,
+        meeting=meeting,
+        item_id=item_id,
+        year=year,
+        sequence=sequence,
+        reference=reference,
+        closed_session=content["item"]["session"] == AgendaItem.Session.CLOSED,
+        content=content,
+        fingerprint=fingerprint_of(content),
+        supersedes=supersedes,
+        correction_reason=reason,
+    )
+    audit_record(
+        actor=actor,
+        action="record.register",
+        obj=record,
+        body=meeting.body,
+        details={
+            "reference": reference,
+            "fingerprint": record.fingerprint,
+            "supersedes": supersedes.reference if supersedes else None,
+        },
+    )
+    return record
+
+
+def _current_content(meeting: Meeting) -> dict:
+    minutes = Minutes.objects.filter(meeting=meeting).first()
+    return minutes.content if minutes else records.minutes_content(meeting)
+
+
+@transaction.atomic
+def decision_records_issue(*, meeting: Meeting, actor) -> list[DecisionRecord]:
+    """Register a record for every decided item that has none yet."""
+    if actor is not None:
+        require(actor, Action.PRINT_RECORDS, meeting.body)
+    if meeting.state != Meeting.State.CLOSED:
+        raise ValidationError(MEETING_NOT_CLOSED)
+    content = _current_content(meeting)
+    decided = [
+        item
+        for item in content["items"]
+        if item.get("vote") and item["vote"].get("announced", True)
+    ]
+    if not decided:
+        raise ValidationError(NOTHING_DECIDED)
+    existing = set(
+        DecisionRecord.objects.filter(meeting=meeting).values_list("item_id", flat=True)
+    )
+    return [
+        _register(
+            meeting=meeting, item_id=item["id"], minutes_content=content, actor=actor
+        )
+        for item in decided
+        if item["id"] not in existing
+    ]
+
+
+@transaction.atomic
+def decision_record_mark_printed(*, record: DecisionRecord, actor) -> DecisionRecord:
+    require(actor, Action.PRINT_RECORDS, record.body)
+    record = DecisionRecord.objects.select_for_update().get(pk=record.pk)
+    if record.printed_at is None and not record.is_signed:
+        record.printed_at = timezone.now()
+        record.save(update_fields=["printed_at"])
+        audit_record(
+            actor=actor,
+            action="record.print",
+            obj=record,
+            body=record.body,
+            details={"reference": record.reference},
+        )
+    return record
+
+
+_SCAN_TYPES = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+
+
+def _scan_type(scan) -> str | None:
+    """The file's type from its first bytes, not from its name or browser's word."""
+    if scan.size > MAX_SCAN_BYTES or scan.size < 8:
+        return None
+    head = scan.read(8)
+    scan.seek(0)
+    return next(
+        (ext for magic, ext in _SCAN_TYPES.items() if head.startswith(magic)), None
+    )
+
+
+@transaction.atomic
+def decision_record_sign(
+    *,
+    record: DecisionRecord,
+    actor,
+    signed_on: datetime.date,
+    signatories: str,
+    scan=None,
+) -> DecisionRecord:
+    """Record that the paper copy was signed in ink; the record is then final."""
+    require(actor, Action.RECORD_SIGNATURES, record.body)
+    record = (
+        DecisionRecord.objects.select_for_update()
+        .select_related("meeting")
+        .get(pk=record.pk)
+    )
+    if record.is_signed:
+        raise ValidationError(RECORD_SIGNED)
+    if DecisionRecord.objects.filter(supersedes=record).exists():
+        raise ValidationError(RECORD_SUPERSEDED)
+    sitting_day = timezone.localtime(
+        record.meeting.starts_at, timezone=_zone(record.body)
+    ).date()
+    if not (sitting_day <= signed_on <= timezone.localdate()):
+        raise ValidationError(SIGNATURE_DATE_INVALID)
+    signatories = (signatories or "").strip()
+    if not signatories:
+        raise ValidationError(SIGNATORIES_REQUIRED)
+    if scan is not None:
+        ext = _scan_type(scan)
+        if ext is None:
+            raise ValidationError(SCAN_INVALID)
+        name = f"{record.reference.replace('/', '-')}-signed.{ext}"
+        record.scan.save(name, scan, save=False)
+    record.signed_on = signed_on
+    record.signatories = signatories[:500]
+    record.signature_recorded_by = actor
+    record.signature_recorded_at = timezone.now()
+    if record.printed_at is None:
+        record.printed_at = record.signature_recorded_at
+    record.save()
+    audit_record(
+        actor=actor,
+        action="record.sign",
+        obj=record,
+        body=record.body,
+        details={
+            "reference": record.reference,
+            "signed_on": signed_on.isoformat(),
+            "signatories": record.signatories,
+            "scan": bool(scan),
+        },
+    )
+    return record
+
+
+@transaction.atomic
+def decision_record_correct(
+    *,
+    record: DecisionRecord,
+    actor,
+    reason: str,
+    decision_text: str | None = None,
+) -> DecisionRecord:
+    """A correction is a new record, with a new reference, that supersedes the old."""
+    require(actor, Action.PRINT_RECORDS, record.body)
+    record = DecisionRecord.objects.select_for_update().get(pk=record.pk)
+    if DecisionRecord.objects.filter(supersedes=record).exists():
+        raise ValidationError(RECORD_SUPERSEDED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(CORRECTION_REASON_REQUIRED)
+    return _register(
+        meeting=record.meeting,
+        item_id=record.item_id,
+        minutes_content=_current_content(record.meeting),
+        actor=actor,
+        supersedes=record,
+        reason=reason[:2000],
+        decision_text=decision_text,
+    )
+
+
+def extract_of(record: DecisionRecord) -> pdf.Extract:
+    return pdf.Extract(
+        content=record.content,
+        fingerprint=record.fingerprint,
+        verify_url=record.verification_url(),
+    )
+
+
+# ---- print jobs -------------------------------------------------------------------
+
+
+@transaction.atomic
+def print_job_start(*, meeting: Meeting, actor, kind: str) -> PrintJob:
+    """Queue a batch PDF; it renders in the background after commit."""
+    require(actor, Action.PRINT_RECORDS, meeting.body)
+    if kind not in PrintJob.Kind.values:
+        raise ValidationError(_("Unknown document."))
+    total = 1
+    if kind == PrintJob.Kind.DECISIONS:
+        total = DecisionRecord.objects.filter(meeting=meeting).current().count()
+        if not total:
+            raise ValidationError(NOTHING_DECIDED)
+    elif not Minutes.objects.filter(meeting=meeting).exists():
+        raise ValidationError(_("Draft the minutes first."))
+    job = PrintJob.objects.create(
+        meeting=meeting, kind=kind, total=total, requested_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="print.start",
+        obj=job,
+        body=meeting.body,
+        details={"kind": kind, "parts": total},
+    )
+    transaction.on_commit(lambda: start_in_background(job.pk))
+    return job
+
+
+def start_in_background(job_id: int) -> None:
+    """Render in a thread of this process: the request returns at once."""
+    threading.Thread(
+        target=print_job_run, args=(job_id,), name=f"print-job-{job_id}", daemon=True
+    ).start()
+
+
+def print_job_run(job_id: int) -> PrintJob | None:
+    """Render the job's PDF, recording progress as parts are laid out."""
+    in_thread = threading.current_thread() is not threading.main_thread()
+    if in_thread:
+        close_old_connections()
+    try:
+        job = PrintJob.objects.select_related("meeting__body").get(pk=job_id)
+        PrintJob.objects.filter(pk=job_id).update(state=PrintJob.State.RUNNING)
+        meeting = job.meeting
+        if job.kind == PrintJob.Kind.DECISIONS:
+            found = list(
+                DecisionRecord.objects.filter(meeting=meeting)
+                .current()
+                .order_by("sequence")
+            )
+
+            def progress(done: int) -> None:
+                PrintJob.objects.filter(pk=job_id).update(done=done)
+
+            data = pdf.decision_extracts(
+                [extract_of(r) for r in found], progress=progress
+            )
+            DecisionRecord.objects.filter(
+                pk__in=[r.pk for r in found], printed_at__isnull=True, signed_on=None
+            ).update(printed_at=timezone.now())
+            name = f"decisions-{meeting.body.slug}-{meeting.number}.pdf"
+        else:
+            minutes = Minutes.objects.get(meeting=meeting)
+            if job.kind == PrintJob.Kind.MINUTES:
+                data = pdf.minutes_document(
+                    minutes.content,
+                    draft=not minutes.is_adopted,
+                    version=minutes.version,
+                )
+            else:
+                data = pdf.attendance_register(minutes.content)
+            name = f"{job.kind}-{meeting.body.slug}-{meeting.number}.pdf"
+        job.file.save(name, ContentFile(data), save=False)
+        PrintJob.objects.filter(pk=job_id).update(
+            file=job.file.name,
+            done=job.total,
+            state=PrintJob.State.DONE,
+            finished_at=timezone.now(),
+        )
+    except Exception as exc:
+        logger.exception("print job %s failed", job_id)
+        PrintJob.objects.filter(pk=job_id).update(
+            state=PrintJob.State.FAILED,
+            error=str(exc)[:300],
+            finished_at=timezone.now(),
+        )
+    finally:
+        if in_thread:
+            connections.close_all()
+    return PrintJob.objects.get(pk=job_id) if not in_thread else None

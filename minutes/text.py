@@ -1,0 +1,178 @@
+"""Words shared by the web pages and the PDFs: safe summaries, votes, dates.
+
+Summaries use a small formatting language the clerk can type without HTML:
+``**bold**``, ``*italic*``, a blank line between paragraphs, and lines starting
+with ``- `` for lists. Everything else is text: it is escaped before any tag
+is added, and the HTML is passed through nh3 with a short allow-list.
+"""
+
+import datetime
+import html
+import re
+import zoneinfo
+
+import nh3
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)(.+?)(?<=\S)\*(?![*\w])")
+_ALLOWED_TAGS = {"p", "strong", "em", "ul", "li", "br"}
+
+
+def _inline(text: str, bold: str, italic: str) -> str:
+    escaped = html.escape(text, quote=True)
+    escaped = _BOLD.sub(rf"<{bold}>\1</{bold}>", escaped)
+    return _ITALIC.sub(rf"<{italic}>\1</{italic}>", escaped)
+
+
+def blocks(source: str) -> list[tuple[str, list[str]]]:
+    """Split a summary into ("p", [lines]) and ("ul", [items]) blocks."""
+    result: list[tuple[str, list[str]]] = []
+    for chunk in re.split(r"\n\s*\n", (source or "").replace("\r\n", "\n").strip()):
+        lines = [line.rstrip() for line in chunk.split("\n") if line.strip()]
+        if not lines:
+            continue
+        if all(line.lstrip().startswith("- ") for line in lines):
+            result.append(("ul", [line.lstrip()[2:].strip() for line in lines]))
+        else:
+            result.append(("p", [line.strip() for line in lines]))
+    return result
+
+
+def summary_html(source: str) -> str:
+    """Safe HTML for a summary, whatever the clerk typed."""
+    parts = []
+    for kind, lines in blocks(source):
+        if kind == "ul":
+            items = "".join(
+                f"<li>{_inline(line, 'strong', 'em')}</li>" for line in lines
+            )
+            parts.append(f"<ul>{items}</ul>")
+        else:
+            inner = "<br>".join(_inline(line, "strong", "em") for line in lines)
+            parts.append(f"<p>{inner}</p>")
+    return nh3.clean("".join(parts), tags=_ALLOWED_TAGS, attributes={})
+
+
+def summary_pdf_blocks(source: str) -> list[tuple[str, str]]:
+    """("p" | "li", ReportLab paragraph markup) for each block of a summary."""
+    result = []
+    for kind, lines in blocks(source):
+        if kind == "ul":
+            result += [("li", _inline(line, "b", "i")) for line in lines]
+        else:
+            result.append(("p", "<br/>".join(_inline(x, "b", "i") for x in lines)))
+    return result
+
+
+# ---- dates and durations -------------------------------------------------------
+
+
+def parse_time(value: str | None, time_zone: str) -> datetime.datetime | None:
+    if not value:
+        return None
+    moment = datetime.datetime.fromisoformat(value)
+    return moment.astimezone(zoneinfo.ZoneInfo(time_zone))
+
+
+def long_date(value: str | None, time_zone: str) -> str:
+    moment = parse_time(value, time_zone)
+    return formats.date_format(moment, "DATE_FORMAT") if moment else ""
+
+
+def clock(value: str | None, time_zone: str) -> str:
+    moment = parse_time(value, time_zone)
+    return moment.strftime("%H:%M") if moment else "—"
+
+
+def duration(seconds: int) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+# ---- votes, written as the law asks (L1122-26, L1122-27) ---------------------------
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def outcome_lines(vote: dict | None) -> list[str]:
+    """The outcome of an item's vote as sentences for the minutes and extracts.
+
+    Public votes give the counts and the names of those against and abstaining;
+    secret ballots give totals only, whatever the data passed in holds.
+    """
+    if not vote:
+        return []
+    if vote.get("secret"):
+        if not vote.get("announced", True):
+            return [_("Secret ballot: the result has not been announced yet.")]
+        lines = [
+            ngettext(
+                "Secret ballot: %(count)d member took part.",
+                "Secret ballot: %(count)d members took part.",
+                vote.get("participants", 0),
+            )
+            % {"count": vote.get("participants", 0)}
+        ]
+        rounds = vote.get("rounds") or []
+        if rounds:
+            for rnd in rounds:
+                counts = "; ".join(
+                    f"{label}: {count}" for label, count in rnd["counts"].items()
+                )
+                lines.append(
+                    _(
+                        "Round %(number)d — %(counts)s; blank: %(blank)d; "
+                        "invalid: %(invalid)d."
+                    )
+                    % {
+                        "number": rnd["number"],
+                        "counts": counts,
+                        "blank": rnd.get("blank", 0),
+                        "invalid": rnd.get("invalid", 0),
+                    }
+                )
+        else:
+            lines.append(
+                _(
+                    "For: %(yes)d; against: %(no)d; abstentions: %(abstain)d; "
+                    "blank: %(blank)d; invalid: %(invalid)d."
+                )
+                % {
+                    k: vote.get(k, 0)
+                    for k in ("yes", "no", "abstain", "blank", "invalid")
+                }
+            )
+    else:
+        lines = [
+            _("Public vote: %(yes)d for, %(no)d against, %(abstain)d abstaining.")
+            % {k: vote.get(k, 0) for k in ("yes", "no", "abstain")}
+        ]
+        if vote.get("names_against"):
+            lines.append(
+                _("Voted against: %(names)s.")
+                % {"names": _names(vote["names_against"])}
+            )
+        if vote.get("names_abstaining"):
+            lines.append(
+                _("Abstained: %(names)s.") % {"names": _names(vote["names_abstaining"])}
+            )
+    lines.append(decision_sentence(vote))
+    return lines
+
+
+def decision_sentence(vote: dict) -> str:
+    decision = vote.get("decision", "")
+    if decision == "adopted":
+        return _("The proposal is adopted.")
+    if decision == "rejected":
+        return _("The proposal is rejected.")
+    if decision == "appointed":
+        return _("%(name)s is appointed.") % {"name": vote.get("appointed", "")}
+    if decision == "void":
+        return _("No vote was cast: the vote is void.")
+    return _("Outcome: %(decision)s.") % {"decision": decision}

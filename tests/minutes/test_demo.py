@@ -1,0 +1,30 @@
+import pytest
+
+from council import demo as council_demo
+from minutes import demo
+from minutes.models import DecisionRecord, Minutes, MinutesVersion
+from tests.minutes.conftest import make_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def test_nothing_to_do_without_a_closed_sitting():
+    cast = council_demo.seed()
+    demo.seed(cast)
+    assert not Minutes.objects.exists()
+
+
+def test_minutes_and_records_of_the_demo_sitting_once(monkeypatch):
+    from voting.results import ItemOutcome
+
+    cast = council_demo.seed()
+    meeting = make_meeting(cast.body, number=1)
+    item = meeting.items.create(position=1, title="Budget", draft_decision="Approuvé.")
+    outcome = ItemOutcome(item_id=item.pk, secret=False, decision="adopted", yes=30)
+    monkeypatch.setattr("minutes.records.item_outcomes", lambda m: {item.pk: outcome})
+    demo.seed(cast)
+    demo.seed(cast)
+    minutes = Minutes.objects.get(meeting=meeting)
+    assert MinutesVersion.objects.filter(minutes=minutes).count() == 1
+    assert DecisionRecord.objects.filter(meeting=meeting).count() == 1
+    assert minutes.content["signatories"]["director_general"] == "Bernard Moreau"

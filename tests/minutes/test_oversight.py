@@ -1,0 +1,177 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from council.audit import audit_record
+from council.models import AuditEntry
+from meetings.models import AgendaItem, Meeting
+from minutes import selectors, services
+from minutes.models import DecisionRecord, Minutes
+from tests.conftest import client_for
+from tests.minutes.conftest import make_meeting
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(user, body, **params):
+    return client_for(user).get(reverse("minutes:oversight", args=[body.slug]), params)
+
+
+def test_records_states_from_draft_to_superseded(issued, clerk, director_general, body):
+    states = {
+        record.reference: state for record, state in selectors.records_with_state(body)
+    }
+    assert set(states.values()) == {"draft"}
+    services.decision_record_mark_printed(record=issued[0], actor=clerk)
+    services.decision_record_sign(
+        record=issued[1],
+        actor=clerk,
+        signed_on=datetime.date(2026, 3, 3),
+        signatories="X, Y",
+    )
+    new = services.decision_record_correct(record=issued[1], actor=clerk, reason="r")
+    states = {
+        record.reference: state for record, state in selectors.records_with_state(body)
+    }
+    assert states[issued[0].reference] == "printed"
+    assert states[issued[1].reference] == "superseded"
+    assert states[new.reference] == "draft"
+
+
+def test_approved_state_follows_adopted_minutes(
+    issued, director_general, clerk, next_meeting, body
+):
+    minutes = Minutes.objects.get(meeting=issued[0].meeting)
+    services.minutes_approve(minutes=minutes, actor=director_general)
+    services.minutes_adopt(minutes=minutes, actor=clerk, method="no_objection")
+    states = {state for _record, state in selectors.records_with_state(body)}
+    assert states == {"approved"}
+
+
+def test_page_shows_records_pending_minutes_and_chain(
+    issued, director_general, body, next_meeting
+):
+    page = _page(director_general, body).content.decode()
+    for record in issued:
+        assert record.reference in page
+    assert "Minutes awaiting approval" in page
+    assert issued[0].meeting.title in page
+    assert 'id="chain-ok"' in page
+
+
+def test_broken_chain_is_reported(issued, director_general, body):
+    entry = AuditEntry.objects.order_by("sequence").first()
+    AuditEntry.objects.filter(pk=entry.pk).update(action="forged")
+    page = _page(director_general, body).content.decode()
+    assert "The audit chain is broken" in page
+    assert f"#{entry.sequence}" in page
+
+
+def test_audit_filters(issued, director_general, clerk, body):
+    page = _page(director_general, body, action="record.").content.decode()
+    assert "record.register" in page and "minutes.generate" not in page
+    page = _page(director_general, body, actor="zzz-nobody").content.decode()
+    assert "No entry matches." in page
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    page = _page(director_general, body, since=tomorrow).content.decode()
+    assert "No entry matches." in page
+    page = _page(director_general, body, actor=clerk.last_name).content.decode()
+    assert "minutes.generate" in page
+
+
+def test_audit_log_is_paginated(director_general, body):
+    for n in range(60):
+        audit_record(actor=None, action=f"test.{n}", body=body)
+    first = _page(director_general, body).content.decode()
+    assert "test.59" in first and "test.5<" not in first
+    second = _page(director_general, body, page=2).content.decode()
+    assert "test.5<" in second
+
+
+def test_ten_meetings_rule(body):
+    today = datetime.date(2026, 7, 1)
+    for n in range(3):
+        make_meeting(
+            body,
+            number=100 + n,
+            starts_at=datetime.datetime(2026, 1 + n, 10, 18, tzinfo=datetime.UTC),
+            mode=Meeting.Mode.IN_PERSON,
+        )
+    make_meeting(
+        body,
+        number=110,
+        starts_at=datetime.datetime(2026, 4, 10, 18, tzinfo=datetime.UTC),
+        mode=Meeting.Mode.REMOTE,
+    )
+    year = selectors.meetings_this_year(body, today)
+    assert year["physical_held"] == 3 and year["remote_held"] == 1
+    assert year["expected_by_now"] == 4
+    warnings = [w.message for w in selectors.compliance_warnings(body, today)]
+    assert any("Only 3 sittings held in the room" in w for w in warnings)
+    make_meeting(
+        body,
+        number=111,
+        starts_at=datetime.datetime(2026, 5, 10, 18, tzinfo=datetime.UTC),
+        mode=Meeting.Mode.HYBRID,
+    )
+    warnings = [w.message for w in selectors.compliance_warnings(body, today)]
+    assert not any("Only" in w for w in warnings)
+
+
+def test_undrafted_minutes_are_warned(sitting, body):
+    warnings = [w.message for w in selectors.compliance_warnings(body)]
+    assert any(sitting.meeting.title in w and "not been drafted" in w for w in warnings)
+
+
+def _more_records(body, sitting, clerk, count):
+    from minutes.services import _register
+
+    content = Minutes.objects.get(meeting=sitting.meeting).content
+    for _ in range(count):
+        _register(
+            meeting=sitting.meeting,
+            item_id=sitting.budget.pk,
+            minutes_content=content,
+            actor=clerk,
+        )
+
+
+def test_query_count_does_not_grow_with_records(
+    issued, sitting, clerk, director_general, body, django_assert_num_queries
+):
+    client = client_for(director_general)
+    url = reverse("minutes:oversight", args=[body.slug])
+    client.get(url)  # warm the session and caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _more_records(body, sitting, clerk, 15)
+    assert DecisionRecord.objects.count() == 17
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_decisions_list_query_count_is_constant(
+    issued, sitting, clerk, body, django_assert_num_queries
+):
+    client = client_for(clerk)
+    url = reverse("minutes:decisions", args=[sitting.meeting.pk])
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    _more_records(body, sitting, clerk, 12)
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_minutes_approval_item_kind(issued, director_general, next_meeting):
+    minutes = Minutes.objects.get(meeting=issued[0].meeting)
+    services.minutes_approve(minutes=minutes, actor=director_general)
+    assert next_meeting.items.get().kind == AgendaItem.Kind.MINUTES_APPROVAL
