@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
+from council.auth import email_address_confirm
 from council.models import AuditEntry, Body, Mandate, PoliticalGroup, User
 from council.permissions import Action, bodies_of, can
 
@@ -92,6 +93,10 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
             )
             for title, opts in fieldsets
         ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        email_address_confirm(user=obj)
 
     def has_change_permission(self, request, obj=None):
         # An administrator must not take over a superuser's account.

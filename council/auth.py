@@ -7,6 +7,7 @@ from functools import wraps
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.login import get_authentication_records
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -43,6 +44,21 @@ def recent_login_required(function: Callable | None = None, **options):
         return login_required(wrapper)
 
     return decorator(function) if function else decorator
+
+
+def email_address_confirm(*, user) -> None:
+    """Mark the address the clerk or administrator entered as verified.
+
+    Accounts are created by the council's own staff from addresses they know,
+    so there is nothing for the person to confirm; allauth needs the record to
+    let them add a second factor and to match Entra / OpenID Connect logins.
+    """
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).update(
+        primary=False
+    )
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
 
 
 class AccountAdapter(DefaultAccountAdapter):

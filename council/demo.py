@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from council.auth import email_address_confirm
 from council.models import Body, Mandate, PoliticalGroup, User
 
 DEMO_PASSWORD = "demo-council-2026"
@@ -156,6 +157,7 @@ def _person(email: str, first: str, last: str, birth: datetime.date, **extra) ->
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    email_address_confirm(user=user)
     return user
 
 

@@ -197,6 +197,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int(
     "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_HTTPS_PROXY", HTTPS) else 0, minimum=0
 )
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Allauth refuses a second factor while an address is unverified, against
+# someone signing up with another's address to lock them out. Without
+# self-signup, staff create every account and that cannot happen.
+MFA_ALLOW_UNVERIFIED_EMAIL = not ALLOW_SIGNUP
 MFA_PASSKEY_LOGIN_ENABLED = True
 # One 30-second step either side: phones whose clocks drift a little still work.
 MFA_TOTP_TOLERANCE = 1

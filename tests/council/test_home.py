@@ -192,3 +192,29 @@ def test_administrator_cannot_change_a_superuser(administrator, superuser):
     superuser.refresh_from_db()
     assert superuser.email == "root@example.org"
     assert 'name="email"' not in client.get(url).content.decode()
+
+
+def test_people_created_in_the_admin_have_a_verified_address(administrator):
+    from allauth.account.models import EmailAddress
+
+    from council.demo import _grant_admin_permissions
+    from council.models import AuditEntry, User
+
+    _grant_admin_permissions(administrator)
+    response = client_for(administrator).post(
+        reverse("admin:council_user_add"),
+        {
+            "email": "nouvelle.conseillere@example.org",
+            "first_name": "Nouvelle",
+            "last_name": "Conseillère",
+            "password1": "a-long-new-password-42",
+            "password2": "a-long-new-password-42",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    person = User.objects.get(email="nouvelle.conseillere@example.org")
+    address = EmailAddress.objects.get(user=person)
+    assert address.verified and address.primary
+    assert AuditEntry.objects.filter(
+        action="admin.user.create", object_id=str(person.pk)
+    ).exists()

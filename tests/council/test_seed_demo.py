@@ -62,6 +62,15 @@ def test_seed_demo_builds_the_council_and_prints_the_logins():
         assert user.check_password(demo.DEMO_PASSWORD)
 
 
+def test_demo_addresses_are_verified_so_people_can_add_a_second_factor():
+    from allauth.account.models import EmailAddress
+
+    _seed()
+    people = User.objects.count()
+    assert EmailAddress.objects.filter(verified=True, primary=True).count() == people
+    assert not EmailAddress.objects.filter(verified=False).exists()
+
+
 def test_seed_demo_twice_changes_nothing():
     _seed()
     before = _counts()
