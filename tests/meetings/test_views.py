@@ -395,7 +395,7 @@ def test_ten_meetings_warning_on_clerk_and_dg_dashboards(people, world, role, wa
         reverse("meetings:body_meetings", args=[world["slug"]])
     ).content.decode()
     assert ("Ten-meetings rule" in home) is warned
-    assert ("more are needed to reach the ten" in listing) is warned
+    assert ("Still missing to reach the ten" in listing) is warned
 
 
 def test_public_agenda_in_french_names_the_closed_item_huis_clos(world):
