@@ -433,3 +433,22 @@ def test_editor_of_a_convened_meeting_saves_other_details(world, clerk):
     assert meeting.place == "Salle des mariages"
     assert meeting.starts_at == before
     assert (meeting.mode, meeting.convocation_round) == ("in_person", 1)
+
+
+def test_calendar_feed_lists_published_meetings_as_events(world, body):
+    from icalendar import Calendar
+
+    from tests.meetings.conftest import make_meeting
+
+    make_meeting(body, title="Brouillon secret")  # a draft: not in the feed
+    response = client_for(None).get(reverse("meetings:calendar_feed", args=[body.slug]))
+    assert response["Content-Type"].startswith("text/calendar")
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    assert [str(event["summary"]) for event in events] == [
+        f"{body.name} — {world['meeting'].title}"
+    ]
+    event = events[0]
+    assert event.decoded("dtstart") == world["meeting"].starts_at
+    assert str(event["url"]).endswith(
+        reverse("meetings:public_agenda", args=[body.slug, world["meeting"].pk])
+    )
