@@ -452,3 +452,21 @@ def test_calendar_feed_lists_published_meetings_as_events(world, body):
     assert str(event["url"]).endswith(
         reverse("meetings:public_agenda", args=[body.slug, world["meeting"].pk])
     )
+
+
+def test_editing_a_closed_meeting_is_refused_visibly(meeting, clerk):
+    set_state(meeting, Meeting.State.CLOSED)
+    response = client_for(clerk).post(
+        reverse("meetings:meeting_edit", args=[meeting.pk]),
+        {
+            "title": "Autre titre",
+            "starts_at": "2030-01-01T10:00",
+            "mode": "in_person",
+            "video_provider": "none",
+            "convocation_round": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert "This meeting can no longer be changed." in response.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.title != "Autre titre"
