@@ -148,10 +148,13 @@ def item_delete(*, item: AgendaItem, by) -> None:
             body=locked.body,
             details=details,
         )
-        for document in fresh.documents.all():
-            document.file.delete(save=False)
+        stored = [(d.file.storage, d.file.name) for d in fresh.documents.all()]
         fresh.delete()
         renumber(locked, _ordered_ids(locked))
+        # Files go only once the rows are gone for good.
+        transaction.on_commit(
+            lambda: [storage.delete(name) for storage, name in stored]
+        )
 
 
 def item_move(*, item: AgendaItem, by, direction: str) -> AgendaItem:

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -138,3 +140,20 @@ def test_only_the_clerk_changes_the_agenda(meeting, five, chair, director_genera
         with pytest.raises(PermissionDenied):
             svc.item_move(item=five[1], by=intruder, direction="up")
     assert meeting.items.count() == 5
+
+
+def test_deleting_an_item_removes_its_files_after_commit(
+    meeting, clerk, media_root, django_capture_on_commit_callbacks
+):
+    from meetings.services.documents import document_upload
+    from tests.meetings.conftest import pdf_bytes
+
+    item = svc.item_create(meeting=meeting, by=clerk, title="Avec annexe")
+    document = document_upload(item=item, by=clerk, name="a.pdf", data=pdf_bytes())
+    path = document.file.path
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        svc.item_delete(item=item, by=clerk)
+    assert os.path.exists(path)  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert not os.path.exists(path)

@@ -395,7 +395,7 @@ def test_ten_meetings_warning_on_clerk_and_dg_dashboards(people, world, role, wa
         reverse("meetings:body_meetings", args=[world["slug"]])
     ).content.decode()
     assert ("Ten-meetings rule" in home) is warned
-    assert ("more are needed to reach the ten" in listing) is warned
+    assert ("Still missing to reach the ten" in listing) is warned
 
 
 def test_public_agenda_in_french_names_the_closed_item_huis_clos(world):
@@ -433,3 +433,40 @@ def test_editor_of_a_convened_meeting_saves_other_details(world, clerk):
     assert meeting.place == "Salle des mariages"
     assert meeting.starts_at == before
     assert (meeting.mode, meeting.convocation_round) == ("in_person", 1)
+
+
+def test_calendar_feed_lists_published_meetings_as_events(world, body):
+    from icalendar import Calendar
+
+    from tests.meetings.conftest import make_meeting
+
+    make_meeting(body, title="Brouillon secret")  # a draft: not in the feed
+    response = client_for(None).get(reverse("meetings:calendar_feed", args=[body.slug]))
+    assert response["Content-Type"].startswith("text/calendar")
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    assert [str(event["summary"]) for event in events] == [
+        f"{body.name} — {world['meeting'].title}"
+    ]
+    event = events[0]
+    assert event.decoded("dtstart") == world["meeting"].starts_at
+    assert str(event["url"]).endswith(
+        reverse("meetings:public_agenda", args=[body.slug, world["meeting"].pk])
+    )
+
+
+def test_editing_a_closed_meeting_is_refused_visibly(meeting, clerk):
+    set_state(meeting, Meeting.State.CLOSED)
+    response = client_for(clerk).post(
+        reverse("meetings:meeting_edit", args=[meeting.pk]),
+        {
+            "title": "Autre titre",
+            "starts_at": "2030-01-01T10:00",
+            "mode": "in_person",
+            "video_provider": "none",
+            "convocation_round": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert "This meeting can no longer be changed." in response.content.decode()
+    meeting.refresh_from_db()
+    assert meeting.title != "Autre titre"
