@@ -336,3 +336,20 @@ def test_ballot_form_is_large_labelled_radios(public_poll, councillor):
     )
     assert page.count('type="radio"') == 3
     assert "<legend>" in page and 'aria-live="polite"' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "Scrutin secret"),
+        ("nl", "Geheime stemming"),
+        ("de", "Geheime Abstimmung"),
+    ],
+)
+def test_ballot_page_speaks_the_member_s_language(
+    secret_poll, councillor, language, expected
+):
+    client = client_for(councillor)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("voting:poll", args=[secret_poll.pk])).content.decode()
+    assert expected in page

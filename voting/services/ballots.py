@@ -46,15 +46,18 @@ def _lock_open_poll(poll: Poll, *, share: bool) -> Poll:
         # (FOR UPDATE) wait until every ballot in flight is committed.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT 1 FROM voting_poll WHERE id = %s FOR SHARE", [poll.pk]
+                "SELECT state FROM voting_poll WHERE id = %s FOR SHARE", [poll.pk]
             )
-        locked = Poll.objects.select_related("item__meeting__body").get(pk=poll.pk)
-    else:
-        locked = (
-            Poll.objects.select_for_update()
-            .select_related("item__meeting__body")
-            .get(pk=poll.pk)
-        )
+            row = cursor.fetchone()
+        if row is None or row[0] != Poll.State.OPEN:
+            raise VotingError(NOT_OPEN)
+        # The rest of an open poll (item, public key) never changes.
+        return poll
+    locked = (
+        Poll.objects.select_for_update()
+        .select_related("item__meeting__body")
+        .get(pk=poll.pk)
+    )
     if locked.state != Poll.State.OPEN:
         raise VotingError(NOT_OPEN)
     return locked
