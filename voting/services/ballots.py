@@ -153,9 +153,9 @@ def secret_ballot_cast(*, poll: Poll, member, choice: str) -> CastResult:
             # A concurrent request of the same member won the race.
             return CastResult(recorded=False)
         Ballot.objects.create(poll=poll, ciphertext=ciphertext, tracker=tracker)
-        # Who took part is recorded; what they chose never is.
-        audit_record(
-            actor=member, action="voting.ballot.participate", obj=poll, body=body
-        )
+        # No audit entry per secret ballot: the chain's timestamps would order
+        # participants by casting time, a step towards pairing them with
+        # ballots. The participation row is the record; closing writes the
+        # list of participants into the audit log in one entry.
         sitting_changed(poll.item.meeting)
     return CastResult(recorded=True, tracker=tracker)
