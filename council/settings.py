@@ -127,6 +127,18 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Optional bounded pool of PostgreSQL connections per process (psycopg_pool).
+# Under Daphne every concurrent request runs in its own thread with its own
+# connection: a burst of ballots would otherwise exhaust max_connections.
+DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 0, minimum=0)
+if DATABASE_POOL_MAX and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if DATABASES["default"].get("CONN_MAX_AGE"):
+        raise ImproperlyConfigured("DATABASE_POOL_MAX needs DATABASE_CONN_MAX_AGE=0.")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX,
+        "timeout": env_int("DATABASE_POOL_TIMEOUT", 30, minimum=1),
+    }
 
 # Channel layer and cache: in memory unless REDIS_URL says otherwise.
 REDIS_URL = env_str("REDIS_URL")

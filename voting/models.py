@@ -144,7 +144,9 @@ class Poll(models.Model):
     public_key = models.BinaryField(_("poll public key"), null=True, blank=True)
     # Members present and not recused when the poll closed: the base of a
     # two-thirds majority, and the "M" of "N of M have voted".
-    eligible_at_close = models.PositiveIntegerField(null=True, blank=True)
+    eligible_at_close = models.PositiveIntegerField(
+        _("eligible voters at closing"), null=True, blank=True
+    )
     participants = models.PositiveIntegerField(_("participants"), null=True, blank=True)
     ballots = models.PositiveIntegerField(_("ballots"), null=True, blank=True)
     # The result: written at closing for a public vote, at unsealing for a
@@ -159,7 +161,7 @@ class Poll(models.Model):
         related_name="+",
         verbose_name=_("appointed"),
     )
-    tie_broken_by_age = models.BooleanField(default=False)
+    tie_broken_by_age = models.BooleanField(_("tie decided by age"), default=False)
 
     objects = PollQuerySet.as_manager()
 
@@ -292,7 +294,7 @@ class Participation(models.Model):
     )
     # Rewritten when the poll closes, so that on PostgreSQL every row of the
     # poll gets the closing transaction's id instead of its casting one.
-    sealed = models.BooleanField(default=False)
+    sealed = models.BooleanField(_("sealed at closing"), default=False)
 
     class Meta:
         verbose_name = _("participation")

@@ -87,3 +87,78 @@ def item_outcomes(meeting) -> dict[int, ItemOutcome]:
             announced=True,
         )
     return outcomes
+
+
+def outcome_text(outcome: ItemOutcome) -> str:
+    """The outcome as the minutes write it, in the active language.
+
+    Public votes give the counts and name those against and abstaining;
+    secret ballots give totals only (L1122-16, L1122-27).
+    """
+    from django.utils.translation import gettext as _
+
+    if not outcome.announced:
+        return _("The result of the secret ballot has not been announced yet.")
+    parts: list[str] = []
+    if outcome.rounds and any(
+        set(r.counts) != {"yes", "no", "abstain"} for r in outcome.rounds
+    ):
+        for round_ in outcome.rounds:
+            votes = ", ".join(f"{name}: {n}" for name, n in round_.counts.items())
+            parts.append(
+                _(
+                    "Round %(n)d (secret ballot): %(votes)s; %(blank)d blank, "
+                    "%(invalid)d invalid."
+                )
+                % {
+                    "n": round_.number,
+                    "votes": votes,
+                    "blank": round_.blank,
+                    "invalid": round_.invalid,
+                }
+            )
+    elif outcome.secret:
+        parts.append(
+            _(
+                "By secret ballot, %(participants)d ballots: %(yes)d for, %(no)d "
+                "against, %(abstain)d abstentions, %(blank)d blank, %(invalid)d "
+                "invalid."
+            )
+            % {
+                "participants": outcome.participants,
+                "yes": outcome.yes,
+                "no": outcome.no,
+                "abstain": outcome.abstain,
+                "blank": outcome.blank,
+                "invalid": outcome.invalid,
+            }
+        )
+    else:
+        parts.append(
+            _("By roll-call: %(yes)d for, %(no)d against, %(abstain)d abstentions.")
+            % {"yes": outcome.yes, "no": outcome.no, "abstain": outcome.abstain}
+        )
+        if outcome.names_against:
+            parts.append(
+                _("Voted against: %(names)s.")
+                % {"names": ", ".join(outcome.names_against)}
+            )
+        if outcome.names_abstaining:
+            parts.append(
+                _("Abstained: %(names)s.")
+                % {"names": ", ".join(outcome.names_abstaining)}
+            )
+    decision = {
+        "adopted": _("The proposal is adopted."),
+        "rejected": _("The proposal is rejected."),
+        "void": _(
+            "No vote was cast: the vote is void and the item returns to a "
+            "later sitting."
+        ),
+        "runoff": _("No candidate has the absolute majority: a run-off follows."),
+    }.get(outcome.decision)
+    if outcome.decision == "appointed":
+        decision = _("%(name)s is appointed.") % {"name": outcome.appointed}
+    if decision:
+        parts.append(decision)
+    return " ".join(parts)

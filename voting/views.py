@@ -73,9 +73,11 @@ def recent_login(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if request.method != "GET" and not _is_recent(request):
+        if request.method == "GET":
+            return guarded(request, *args, **kwargs)
+        if not _is_recent(request):
             return _reauthenticate(request, request.path)
-        return guarded(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
 
     return wrapped
 

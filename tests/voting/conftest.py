@@ -132,4 +132,5 @@ def recent_client(user):
     ]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
+    client.cookies["django_language"] = "en"  # the tests read English
     return client

@@ -114,6 +114,17 @@ def test_runoff_tie_goes_to_the_older_candidate(
     assert outcome.rounds[0].counts == {"Alice": 4, "Bruno": 3, "Chloé": 2}
     assert outcome.rounds[1].counts == {"Alice": 4, "Bruno": 4}
     assert outcome.rounds[1].blank == 1
+    from django.utils import translation
+
+    from voting.results import outcome_text
+
+    with translation.override("en"):
+        text = outcome_text(outcome)
+    assert text == (
+        "Round 1 (secret ballot): Alice: 4, Bruno: 3, Chloé: 2; 0 blank, 0 invalid. "
+        "Round 2 (secret ballot): Alice: 4, Bruno: 4; 1 blank, 0 invalid. "
+        "Bruno is appointed."
+    )
 
 
 def test_tie_for_second_place_sends_the_older_to_the_runoff(

@@ -155,8 +155,15 @@ def test_secret_ballot_with_a_bad_choice_is_refused(secret_poll, councillor):
     assert not Ballot.objects.exists()
 
 
-def test_secret_audit_never_holds_the_choice(secret_poll, councillor):
+def test_secret_audit_lists_participants_at_closing_never_choices(
+    secret_poll, councillor, members, chair
+):
+    before = AuditEntry.objects.count()
+    secret_ballot_cast(poll=secret_poll, member=members[3], choice="abstain")
     secret_ballot_cast(poll=secret_poll, member=councillor, choice="abstain")
-    entry = AuditEntry.objects.get(action="voting.ballot.participate")
-    assert entry.details == {}
+    # Casting writes no entry: its time would order the participants.
+    assert AuditEntry.objects.count() == before
+    poll_close(poll=secret_poll, by=chair)
+    entry = AuditEntry.objects.get(action="voting.poll.close")
+    assert entry.details["participant_ids"] == sorted([members[3].pk, councillor.pk])
     assert "abstain" not in str(list(AuditEntry.objects.values()))

@@ -133,3 +133,47 @@ def test_full_secret_ballot(
         page.get_by_text("Found: this ballot is in the box.").wait_for()
     for context in contexts:
         context.close()
+
+
+def test_live_updates_never_reset_the_ballot_being_filled(
+    logged_in_page, body, chair, councillor, other_councillors
+):
+    from voting.services.polls import poll_open
+
+    meeting = Meeting.objects.create(
+        body=body,
+        number=2,
+        title="Séance",
+        starts_at=timezone.now(),
+        state=Meeting.State.IN_SESSION,
+    )
+    item = AgendaItem.objects.create(meeting=meeting, position=1, title="Budget")
+    meeting.current_item = item
+    meeting.save()
+    for person in [chair, councillor, *other_councillors]:
+        AttendanceEvent.objects.create(
+            meeting=meeting, person=person, kind="arrived", at=timezone.now()
+        )
+    poll = poll_open(item=item, by=chair)
+    page = logged_in_page(councillor)
+    page.goto(f"/polls/{poll.pk}/")
+    page.wait_for_load_state("networkidle")
+    radio = page.get_by_role("radio", name=re.compile("^I abstain"))
+    radio.check()
+
+    def push(vote):
+        page.evaluate(
+            "(vote) => document.dispatchEvent("
+            "new CustomEvent('sitting:snapshot', {detail: {vote}}))",
+            vote,
+        )
+
+    push({"poll": poll.pk, "state": "open", "voted": 5, "eligible": 8})
+    live = page.locator("[data-vote-live]")
+    assert "5 of 8 have voted" in live.inner_text()
+    assert radio.is_checked()
+    assert page.locator("[data-vote-changed]").is_hidden()
+    push({"poll": poll.pk, "state": "closed", "voted": 6, "eligible": 8})
+    assert page.locator("[data-vote-changed]").is_visible()
+    assert page.get_by_role("button", name="Cast my vote").is_disabled()
+    assert radio.is_checked()

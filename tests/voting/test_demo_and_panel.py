@@ -3,6 +3,7 @@
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
+from django.utils import translation
 
 from council import demo as council_demo
 from meetings.models import AgendaItem
@@ -40,11 +41,12 @@ def test_demo_gives_keys_and_candidates_and_runs_twice():
 def render_panel(meeting, user):
     request = RequestFactory().get("/")
     request.user = user
-    return render_to_string(
-        "voting/_sitting_panel.html",
-        {"meeting": meeting, "item": meeting.current_item, "user": user},
-        request=request,
-    )
+    with translation.override("en"):
+        return render_to_string(
+            "voting/_sitting_panel.html",
+            {"meeting": meeting, "item": meeting.current_item, "user": user},
+            request=request,
+        )
 
 
 def test_panel_offers_the_public_ballot_and_then_the_result(

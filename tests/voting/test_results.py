@@ -112,3 +112,47 @@ def test_eligible_count_follows_the_register(public_poll, councillor):
     )
     arrive(meeting)  # nobody
     assert vote_snapshot(meeting, MEMBERS)["eligible"] == 8
+
+
+def test_minutes_text_of_a_public_vote(public_poll, chair, members):
+    from django.utils import translation
+
+    from voting.results import outcome_text
+
+    for member, choice in zip(members, ["yes"] * 4 + ["no", "abstain"]):
+        public_vote_cast(poll=public_poll, member=member, choice=choice)
+    poll_close(poll=public_poll, by=chair)
+    outcome = item_outcomes(public_poll.item.meeting)[public_poll.item_id]
+    with translation.override("en"):
+        text = outcome_text(outcome)
+    assert text == (
+        "By roll-call: 4 for, 1 against, 1 abstentions. "
+        f"Voted against: {members[4].display_name}. "
+        f"Abstained: {members[5].display_name}. The proposal is adopted."
+    )
+    with translation.override("fr"):
+        assert "La proposition est adoptée." in outcome_text(outcome)
+
+
+def test_minutes_text_of_a_secret_ballot_gives_totals_only(
+    secret_poll, chair, members, director_general
+):
+    from django.utils import translation
+
+    from voting.results import outcome_text
+
+    for member, choice in zip(members, ["no", "no", "yes"]):
+        secret_ballot_cast(poll=secret_poll, member=member, choice=choice)
+    poll_close(poll=secret_poll, by=chair)
+    meeting = secret_poll.item.meeting
+    with translation.override("en"):
+        pending = outcome_text(item_outcomes(meeting)[secret_poll.item_id])
+    assert "not been announced" in pending
+    poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
+    poll_announce(poll=secret_poll, by=director_general)
+    with translation.override("en"):
+        text = outcome_text(item_outcomes(meeting)[secret_poll.item_id])
+    assert text.startswith("By secret ballot, 3 ballots: 1 for, 2 against")
+    assert text.endswith("The proposal is rejected.")
+    for member in members[:3]:
+        assert member.display_name not in text

@@ -322,9 +322,13 @@ def test_unannounced_secret_result_is_not_on_the_poll_page(
     poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
     url = reverse("voting:poll", args=[secret_poll.pk])
     for role in ("chair", "councillor", "clerk"):
-        page = client_for(request.getfixturevalue(role)).get(url).content.decode()
-        assert "Adopted" not in page
-    page = client_for(director_general).get(url).content.decode()
+        client = client_for(request.getfixturevalue(role))
+        client.cookies["django_language"] = "en"
+        page = client.get(url).content.decode()
+        assert "Adopted" not in page and "Adopté" not in page
+    client = client_for(director_general)
+    client.cookies["django_language"] = "en"
+    page = client.get(url).content.decode()
     assert "Adopted" in page and "keyholders only" in page
 
 
@@ -336,3 +340,20 @@ def test_ballot_form_is_large_labelled_radios(public_poll, councillor):
     )
     assert page.count('type="radio"') == 3
     assert "<legend>" in page and 'aria-live="polite"' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "Scrutin secret"),
+        ("nl", "Geheime stemming"),
+        ("de", "Geheime Abstimmung"),
+    ],
+)
+def test_ballot_page_speaks_the_member_s_language(
+    secret_poll, councillor, language, expected
+):
+    client = client_for(councillor)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("voting:poll", args=[secret_poll.pk])).content.decode()
+    assert expected in page

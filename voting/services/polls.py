@@ -236,8 +236,14 @@ def poll_close(*, poll: Poll, by) -> Poll:
         poll.state = Poll.State.CLOSED
         poll.closed_at = timezone.now()
         poll.eligible_at_close = len(eligible_ids(poll.item))
+        participant_ids: list[int] = []
         if poll.secret:
-            poll.participants = Participation.objects.filter(poll=poll).count()
+            participant_ids = sorted(
+                Participation.objects.filter(poll=poll).values_list(
+                    "member_id", flat=True
+                )
+            )
+            poll.participants = len(participant_ids)
             poll.ballots = Ballot.objects.filter(poll=poll).count()
             Participation.objects.filter(poll=poll).update(sealed=True)
             transaction.on_commit(_vacuum_participations)
@@ -254,6 +260,7 @@ def poll_close(*, poll: Poll, by) -> Poll:
             body=poll.item.meeting.body,
             details={
                 "participants": poll.participants,
+                "participant_ids": participant_ids,
                 "ballots": poll.ballots,
                 "eligible": poll.eligible_at_close,
                 "tally": poll.tally,
