@@ -253,3 +253,20 @@ def test_minutes_pdf_labels_in_french(drafted):
     words = flat(text)
     assert "Procès-verbal de la séance du 2 mars 2026" in words
     assert "Présences" in words and "Excusés" in words
+
+
+def test_without_dejavu_the_vera_font_shipped_with_reportlab_is_used(monkeypatch):
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfgen.canvas import Canvas
+
+    monkeypatch.setattr(fonts, "_CANDIDATE_DIRS", [])
+    monkeypatch.setattr(fonts, "FAMILY", "CouncilSansFallbackTest")
+    assert fonts._register() == "Bitstream Vera"
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    canvas.setFont("CouncilSansFallbackTest", 12)
+    canvas.drawString(72, 700, "Françoise Noël, Bénédicte Hélène, Œuvre")
+    canvas.save()
+    _reader, text = read(buffer.getvalue())
+    assert "Françoise Noël, Bénédicte Hélène, Œuvre" in text
+    assert "Vera" in pdfmetrics.getFont("CouncilSansFallbackTest").face.name.decode()
