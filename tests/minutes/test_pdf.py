@@ -270,3 +270,17 @@ def test_without_dejavu_the_vera_font_shipped_with_reportlab_is_used(monkeypatch
     _reader, text = read(buffer.getvalue())
     assert "Françoise Noël, Bénédicte Hélène, Œuvre" in text
     assert "Vera" in pdfmetrics.getFont("CouncilSansFallbackTest").face.name.decode()
+
+
+def test_markup_characters_in_names_and_titles_are_printed_as_text(drafted):
+    content = copy.deepcopy(drafted.content)
+    content["items"][0]["title"] = "R&D <b>budget</b> & “subsides”"
+    content["attendance"]["present"][0]["name"] = "O'Brien & Fils <i>"
+    content["items"][0]["speeches"][0]["name"] = "<font size=80>Grand</font>"
+    content["items"][0]["decision"] = "Article 1er. <para>Texte</para> & suite."
+    _reader, text = read(pdf.minutes_document(content, draft=False, version=1))
+    words = flat(text)
+    assert "R&D <b>budget</b> & “subsides”" in words
+    assert "O'Brien & Fils <i>" in words
+    assert "<font size=80>Grand</font>" in words
+    assert "<para>Texte</para> & suite." in words
