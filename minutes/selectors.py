@@ -71,6 +71,8 @@ def sealed_polls(body: Body) -> list | None:
 
 def meetings_this_year(body: Body, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
+    # A hybrid sitting meets in the room (some members join remotely): it
+    # counts with the physical ones; fully remote sittings are counted apart.
     counts = Meeting.objects.filter(body=body, starts_at__year=today.year).aggregate(
         physical_held=Count(
             "pk",

@@ -56,14 +56,32 @@ def summary_html(source: str) -> str:
     return nh3.clean("".join(parts), tags=_ALLOWED_TAGS, attributes={})
 
 
+_TO_REPORTLAB = {
+    "<strong>": "<b>",
+    "</strong>": "</b>",
+    "<em>": "<i>",
+    "</em>": "</i>",
+    "<br>": "<br/>",
+}
+_TAG = re.compile("|".join(re.escape(tag) for tag in _TO_REPORTLAB))
+
+
+def _pdf_inline(lines: list[str]) -> str:
+    # nh3 balances whatever the emphasis markers produced ("**a *b** c*"),
+    # which ReportLab's stricter paragraph parser would reject.
+    html_text = "<br>".join(_inline(line, "strong", "em") for line in lines)
+    clean = nh3.clean(html_text, tags={"strong", "em", "br"}, attributes={})
+    return _TAG.sub(lambda match: _TO_REPORTLAB[match.group(0)], clean)
+
+
 def summary_pdf_blocks(source: str) -> list[tuple[str, str]]:
     """("p" | "li", ReportLab paragraph markup) for each block of a summary."""
     result = []
     for kind, lines in blocks(source):
         if kind == "ul":
-            result += [("li", _inline(line, "b", "i")) for line in lines]
+            result += [("li", _pdf_inline([line])) for line in lines]
         else:
-            result.append(("p", "<br/>".join(_inline(x, "b", "i") for x in lines)))
+            result.append(("p", _pdf_inline(lines)))
     return result
 
 

@@ -16,7 +16,7 @@ from council.permissions import NOT_ALLOWED, Action, can, require
 from meetings.models import Meeting
 from minutes import forms, pdf, selectors, services
 from minutes.models import DecisionRecord, Minutes, PrintJob
-from minutes.text import clock, outcome_lines, summary_html
+from minutes.text import clock, duration, outcome_lines, summary_html
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -82,6 +82,10 @@ def _item_views(content: dict) -> list[dict]:
         {
             **item,
             "summary_html": summary_html(item.get("summary", "")),
+            "speeches": [
+                {**speech, "duration": duration(speech["seconds"])}
+                for speech in item.get("speeches", [])
+            ],
             "outcome": outcome_lines(item.get("vote")),
         }
         for item in content.get("items", [])

@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from reportlab.lib.units import cm
-from reportlab.platypus import KeepTogether, PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    PageBreak,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from minutes import text as words
+from minutes.pdf import fonts
 from minutes.pdf.layout import (
     FRAME_WIDTH,
     RULE,
@@ -112,13 +120,7 @@ def _extract_story(extract: Extract) -> list:
         % {"reference": c["reference"]},
         footer_left=_("Fingerprint (SHA-256): %(fp)s") % {"fp": extract.fingerprint},
     )
-    story: list = [SectionMark(page)]
-    story += heading_block(
-        municipality=body["municipality"],
-        body=body["name"],
-        title=_("Extract from the register of deliberations"),
-        subtitle=_sitting_line(meeting),
-    )
+    story: list = [SectionMark(page), _extract_heading(extract)]
     if c.get("supersedes"):
         story.append(
             para(
@@ -155,50 +157,76 @@ def _extract_story(extract: Extract) -> list:
     story += _paragraphs(c["decision"]) or [para("—")]
     story.append(para(_("Vote"), st.subheading))
     story += _vote(c.get("vote"))
-    story.append(
-        para(
-            _("For a true extract, on %(date)s.")
-            % {"date": words.long_date(meeting["starts_at"], meeting["time_zone"])},
-            st.body,
-        )
+    # The closing formula and the signatures never part across a page break.
+    closing = para(
+        _("For a true extract, on %(date)s.")
+        % {"date": words.long_date(meeting["starts_at"], meeting["time_zone"])},
+        st.body,
     )
-    story.append(signature_blocks(_signatories(c)))
-    story.append(Spacer(0, 0.4 * cm))
-    story.append(_verification_block(extract))
+    story.append(KeepTogether([closing, *signature_blocks(_signatories(c))]))
     return story
 
 
-def _verification_block(extract: Extract) -> KeepTogether:
+def _extract_heading(extract: Extract) -> KeepTogether:
+    """Title on the left; the register reference and the QR code on the right.
+
+    At the top, the verification data never lands alone on a last page, and
+    the signatures close the document as on paper.
+    """
     st = styles()
-    lines = [
-        para(_("Register reference"), st.subheading),
-        para(extract.content["reference"], st.body),
-        para(_("SHA-256 fingerprint of the registered record"), st.subheading),
-        para(extract.fingerprint, st.mono),
-        para(
-            _(
-                "Scan the code or open this address to check this paper against the "
-                "registered record:"
-            ),
-            st.small,
-        ),
-        para(extract.verify_url, st.mono),
+    c = extract.content
+    qr_size = 2.6 * cm
+    left = heading_block(
+        municipality=c["body"]["municipality"],
+        body=c["body"]["name"],
+        title=_("Extract from the register of deliberations"),
+        subtitle=_sitting_line(c["meeting"]),
+    )
+    right = [
+        para(_("Register reference"), st.small),
+        para(c["reference"], st.cell_head),
+        qr_code(extract.verify_url, qr_size),
     ]
-    grid = Table(
-        [[lines, qr_code(extract.verify_url)]],
-        colWidths=[FRAME_WIDTH - 3.6 * cm, 3.6 * cm],
+    side = 5 * cm
+    head = Table(
+        [[left, right]],
+        colWidths=[FRAME_WIDTH - side, side],
         hAlign="LEFT",
     )
-    grid.setStyle(
+    head.setStyle(
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BOX", (0, 0), (-1, -1), 0.5, RULE),
-                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
             ]
         )
     )
-    return KeepTogether([grid])
+    check = para(
+        _(
+            "Scan the code or open this address to check this paper against the "
+            "registered record:"
+        )
+        + f" <font face='{fonts.MONO}'>{html.escape(extract.verify_url)}</font>",
+        st.small,
+        markup=True,
+    )
+    fingerprint = para(
+        _("SHA-256 fingerprint of the registered record")
+        + f": <font face='{fonts.MONO}'>{extract.fingerprint}</font>",
+        st.small,
+        markup=True,
+    )
+    box = Table([[check], [fingerprint]], colWidths=[FRAME_WIDTH], hAlign="LEFT")
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
+    return KeepTogether([head, box, Spacer(0, 0.3 * cm)])
 
 
 def _meta(content: dict, title: str) -> dict:
@@ -256,7 +284,9 @@ def _attendance_tables(content: dict) -> list:
     st = styles()
     tz = content["meeting"]["time_zone"]
     attendance = content["attendance"]
-    story = [para(_("Attendance"), st.heading)]
+    # A heading kept with a table longer than a page would push both to the
+    # next page; a conditional break keeps the heading off the page's foot.
+    story = [CondPageBreak(4 * cm), para(_("Attendance"), st.heading_loose)]
     rows = [[_("Member"), _("Group"), _("Arrived"), _("Left"), _("Place")]]
     place = {"remote": _("Remote"), "room": _("In the room")}
     for person in attendance["present"]:
@@ -278,6 +308,7 @@ def _attendance_tables(content: dict) -> list:
         )
     else:
         story.append(para(_("Nobody was recorded present."), st.body))
+    story.append(Spacer(0, 0.2 * cm))
     for label, key in ((_("Excused"), "excused"), (_("Absent"), "absent")):
         names = ", ".join(p["name"] for p in attendance[key])
         story.append(
@@ -315,7 +346,8 @@ def _minutes_item(item: dict, tz: str) -> list:
             )
         )
     if item["speeches"]:
-        story.append(para(_("Debate"), st.subheading))
+        story.append(CondPageBreak(3 * cm))
+        story.append(para(_("Debate"), st.subheading_loose))
         rows = [[_("No."), _("Speaker"), _("Group"), _("Time")]]
         for speech in item["speeches"]:
             rows.append(
@@ -399,7 +431,12 @@ def minutes_document(content: dict, *, draft: bool, version: int) -> bytes:
             story.append(para(_("Closed session"), st.title))
             for item in closed:
                 story += _minutes_item(item, tz)
-        story.append(signature_blocks(_signatories(content)))
+        closing = [
+            Spacer(0, 0.4 * cm),
+            para(_("Done in session, on the date stated above."), st.body),
+            para(_("For the council,"), st.body),
+        ]
+        story.append(KeepTogether(closing + signature_blocks(_signatories(content))))
         return build(story, **_meta(content, title))
 
 
@@ -436,7 +473,7 @@ def attendance_register(content: dict) -> bytes:
                     place.get(event["place"], event["place"]),
                 ]
             )
-        story.append(para(_("Register"), st.heading))
+        story.append(para(_("Register"), st.heading_loose))
         story.append(
             table(
                 rows,
@@ -449,5 +486,5 @@ def attendance_register(content: dict) -> bytes:
             )
         )
         story += _attendance_tables(content)
-        story.append(signature_blocks(_signatories(content)))
+        story.append(KeepTogether(signature_blocks(_signatories(content))))
         return build(story, **_meta(content, title))

@@ -9,6 +9,7 @@ text layer (the PDF remains searchable and verifiable).
 """
 
 import os
+import threading
 from pathlib import Path
 
 import reportlab
@@ -40,6 +41,7 @@ _VERA = {
 }
 
 _registered: str | None = None
+_lock = threading.Lock()  # print jobs render in threads of their own
 
 
 def _dejavu_dir() -> Path | None:
@@ -54,6 +56,13 @@ def register() -> str:
     global _registered
     if _registered:
         return _registered
+    with _lock:
+        if not _registered:
+            _registered = _register()
+    return _registered
+
+
+def _register() -> str:
     folder = _dejavu_dir()
     if folder is not None:
         files, typeface = {k: folder / v for k, v in _DEJAVU.items()}, "DejaVu Sans"
@@ -66,5 +75,4 @@ def register() -> str:
     addMapping(FAMILY, 1, 0, FAMILY + "-Bold")
     addMapping(FAMILY, 0, 1, FAMILY + "-Italic")
     addMapping(FAMILY, 1, 1, FAMILY + "-BoldItalic")
-    _registered = typeface
     return typeface

@@ -17,7 +17,6 @@ from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
-    KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -45,7 +44,9 @@ class Styles:
     title: ParagraphStyle
     subtitle: ParagraphStyle
     heading: ParagraphStyle
+    heading_loose: ParagraphStyle
     subheading: ParagraphStyle
+    subheading_loose: ParagraphStyle
     body: ParagraphStyle
     bullet: ParagraphStyle
     small: ParagraphStyle
@@ -71,7 +72,35 @@ def styles() -> Styles:
             spaceAfter=5,
             splitLongWords=1,
         )
+        heading = ParagraphStyle(
+            "heading",
+            parent=base,
+            fontName=fonts.FAMILY + "-Bold",
+            fontSize=12,
+            leading=15,
+            textColor=BRAND,
+            spaceBefore=10,
+            spaceAfter=4,
+            keepWithNext=1,
+        )
+        subheading = ParagraphStyle(
+            "subheading",
+            parent=base,
+            fontName=fonts.FAMILY + "-Bold",
+            fontSize=10,
+            spaceBefore=4,
+            spaceAfter=2,
+            keepWithNext=1,
+        )
         _styles = Styles(
+            heading=heading,
+            heading_loose=ParagraphStyle(
+                "heading_loose", parent=heading, keepWithNext=0
+            ),
+            subheading=subheading,
+            subheading_loose=ParagraphStyle(
+                "subheading_loose", parent=subheading, keepWithNext=0
+            ),
             title=ParagraphStyle(
                 "title",
                 parent=base,
@@ -83,26 +112,6 @@ def styles() -> Styles:
             ),
             subtitle=ParagraphStyle(
                 "subtitle", parent=base, fontSize=11, leading=14, spaceAfter=10
-            ),
-            heading=ParagraphStyle(
-                "heading",
-                parent=base,
-                fontName=fonts.FAMILY + "-Bold",
-                fontSize=12,
-                leading=15,
-                textColor=BRAND,
-                spaceBefore=10,
-                spaceAfter=4,
-                keepWithNext=1,
-            ),
-            subheading=ParagraphStyle(
-                "subheading",
-                parent=base,
-                fontName=fonts.FAMILY + "-Bold",
-                fontSize=10,
-                spaceBefore=4,
-                spaceAfter=2,
-                keepWithNext=1,
             ),
             body=base,
             bullet=ParagraphStyle(
@@ -304,8 +313,12 @@ def heading_block(*, municipality: str, body: str, title: str, subtitle: str) ->
     ]
 
 
-def signature_blocks(signatories: list[tuple[str, str]]) -> KeepTogether:
-    """Side-by-side blocks with room for wet-ink signatures."""
+def signature_blocks(signatories: list[tuple[str, str]]) -> list:
+    """Side-by-side blocks with room for wet-ink signatures.
+
+    A list, for the caller to keep together with what precedes: a KeepTogether
+    nested in another reports an endless height and always jumps a page.
+    """
     st = styles()
     width = FRAME_WIDTH / max(len(signatories), 1)
     cells = []
@@ -314,7 +327,7 @@ def signature_blocks(signatories: list[tuple[str, str]]) -> KeepTogether:
             [
                 para(role, st.subheading),
                 para(name or " ", st.body),
-                Spacer(0, 2.2 * cm),
+                Spacer(0, 1.9 * cm),
                 para(_("Signature"), st.small),
             ]
         )
@@ -330,7 +343,7 @@ def signature_blocks(signatories: list[tuple[str, str]]) -> KeepTogether:
             ]
         )
     )
-    return KeepTogether([Spacer(0, 0.4 * cm), grid])
+    return [Spacer(0, 0.25 * cm), grid]
 
 
 class QrCode(Flowable):

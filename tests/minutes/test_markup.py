@@ -40,11 +40,29 @@ def test_line_breaks_inside_a_paragraph():
 
 def test_pdf_markup_is_escaped_too():
     blocks = summary_pdf_blocks('<font color="red">x</font> **gras**')
-    assert blocks == [
-        ("p", "&lt;font color=&quot;red&quot;&gt;x&lt;/font&gt; <b>gras</b>")
-    ]
+    assert blocks == [("p", '&lt;font color="red"&gt;x&lt;/font&gt; <b>gras</b>')]
 
 
 def test_empty_summary():
     assert summary_html("") == ""
     assert summary_pdf_blocks("   \n\n ") == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "**a *b** c*",
+        "*a **b* c**",
+        "***x***",
+        "<b>**x</b>**",
+        "O'Brien & fils <i>",
+        "- **un\n- *deux",
+    ],
+)
+def test_badly_nested_emphasis_still_builds_a_pdf(source):
+    from reportlab.platypus import Paragraph
+
+    from minutes.pdf.layout import styles
+
+    for _kind, markup in summary_pdf_blocks(source):
+        Paragraph(markup, styles().body).wrap(400, 800)  # parses or raises

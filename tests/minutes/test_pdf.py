@@ -253,3 +253,34 @@ def test_minutes_pdf_labels_in_french(drafted):
     words = flat(text)
     assert "Procès-verbal de la séance du 2 mars 2026" in words
     assert "Présences" in words and "Excusés" in words
+
+
+def test_without_dejavu_the_vera_font_shipped_with_reportlab_is_used(monkeypatch):
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfgen.canvas import Canvas
+
+    monkeypatch.setattr(fonts, "_CANDIDATE_DIRS", [])
+    monkeypatch.setattr(fonts, "FAMILY", "CouncilSansFallbackTest")
+    assert fonts._register() == "Bitstream Vera"
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer)
+    canvas.setFont("CouncilSansFallbackTest", 12)
+    canvas.drawString(72, 700, "Françoise Noël, Bénédicte Hélène, Œuvre")
+    canvas.save()
+    _reader, text = read(buffer.getvalue())
+    assert "Françoise Noël, Bénédicte Hélène, Œuvre" in text
+    assert "Vera" in pdfmetrics.getFont("CouncilSansFallbackTest").face.name.decode()
+
+
+def test_markup_characters_in_names_and_titles_are_printed_as_text(drafted):
+    content = copy.deepcopy(drafted.content)
+    content["items"][0]["title"] = "R&D <b>budget</b> & “subsides”"
+    content["attendance"]["present"][0]["name"] = "O'Brien & Fils <i>"
+    content["items"][0]["speeches"][0]["name"] = "<font size=80>Grand</font>"
+    content["items"][0]["decision"] = "Article 1er. <para>Texte</para> & suite."
+    _reader, text = read(pdf.minutes_document(content, draft=False, version=1))
+    words = flat(text)
+    assert "R&D <b>budget</b> & “subsides”" in words
+    assert "O'Brien & Fils <i>" in words
+    assert "<font size=80>Grand</font>" in words
+    assert "<para>Texte</para> & suite." in words

@@ -260,5 +260,6 @@ def test_minutes_page_shows_local_times_and_safe_summaries(drafted, sitting, cle
     page = client_for(clerk).get(reverse("minutes:minutes", args=[sitting.meeting.pk]))
     html = page.content.decode()
     assert "<td>20:01</td><td>21:35</td>" in html  # Brussels time, UTC+1
+    assert "First Speaker (GA) — 4:00" in html
     assert "&lt;img src=x onerror=alert(1)&gt; <strong>fort</strong>" in html
     assert "<img" not in html
