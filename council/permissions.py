@@ -86,6 +86,17 @@ def roles(user, body: Body, on: datetime.date | None = None) -> set[str]:
     return cache[key]
 
 
+def remember_roles(
+    user, body: Body, held: set[str], on: datetime.date | None = None
+) -> None:
+    """Seed the per-request cache from mandates the caller already loaded."""
+    if getattr(user, "is_authenticated", False):
+        cache = getattr(user, "_council_roles", None)
+        if cache is None:
+            cache = user._council_roles = {}
+        cache[(body.pk, on or timezone.localdate())] = set(held)
+
+
 def can(user, action: Action, body: Body, on: datetime.date | None = None) -> bool:
     if action is Action.MANAGE_COUNCIL:
         return bool(getattr(user, "is_authenticated", False) and user.is_administrator)

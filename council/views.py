@@ -4,8 +4,9 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.utils import timezone
 
-from council.home import home_panels
+from council.home import panels_for
 from council.models import Body, Mandate
+from council.permissions import remember_roles
 
 Role = Mandate.Role
 
@@ -17,6 +18,7 @@ class BodyDesk:
     body: Body
     mandates: list[Mandate] = field(default_factory=list)
     members_in_office: int = 0
+    panels: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def roles(self) -> set[str]:
@@ -71,6 +73,11 @@ def home(request):
         )
         for row in counts:
             desks[row["body_id"]].members_in_office = row["n"]
+        for desk in desks.values():
+            remember_roles(user, desk.body, desk.roles, on=today)
+        panels = panels_for(user, [desk.body for desk in desks.values()])
+        for desk in desks.values():
+            desk.panels = panels[desk.body.pk]
     public_bodies = [] if desks else list(Body.objects.order_by("municipality", "name"))
     return render(
         request,
@@ -79,6 +86,5 @@ def home(request):
             "desks": list(desks.values()),
             "public_bodies": public_bodies,
             "today": today,
-            "home_panels": home_panels(),
         },
     )

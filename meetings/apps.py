@@ -8,5 +8,6 @@ class MeetingsConfig(AppConfig):
 
     def ready(self) -> None:
         from council.home import register_home_panel
+        from meetings.home import home_context
 
-        register_home_panel("meetings/_home_links.html")
+        register_home_panel("meetings/_home_links.html", home_context)

@@ -13,6 +13,7 @@ from council.models import AuditEntry, Body
 from meetings.models import Meeting
 from minutes import text as words
 from minutes.models import DecisionRecord, Minutes
+from voting import selectors as voting_selectors
 
 MINIMUM_MEETINGS = 10  # L1122-11
 UNSIGNED_AFTER_DAYS = 30
@@ -59,14 +60,9 @@ def minutes_pending(body: Body):
     )
 
 
-def sealed_polls(body: Body) -> list | None:
-    """Polls awaiting unsealing, if the voting app offers the question."""
-    try:
-        from voting import selectors  # noqa: PLC0415 - optional, asked lazily
-    except ImportError:
-        return None
-    ask = getattr(selectors, "sealed_polls", None)
-    return list(ask(body)) if ask else None
+def sealed_polls(body: Body) -> list:
+    """Secret polls closed but not yet unsealed by a keyholder."""
+    return voting_selectors.sealed_polls(body)
 
 
 def meetings_this_year(body: Body, today: datetime.date | None = None) -> dict:

@@ -147,3 +147,14 @@ def current_poll(meeting) -> Poll | None:
         .order_by("-round_number")
         .first()
     )
+
+
+def sealed_polls(body) -> list[Poll]:
+    """Secret polls of the body that are closed but not yet unsealed."""
+    return list(
+        Poll.objects.filter(
+            item__meeting__body=body, secret=True, state=Poll.State.CLOSED
+        )
+        .select_related("item__meeting")
+        .order_by("closed_at")
+    )

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from council.models import Body
@@ -58,16 +58,71 @@ class YearCompliance:
         ]
 
 
+def _year_bounds(body: Body, year: int) -> tuple[datetime.datetime, datetime.datetime]:
+    zone = ZoneInfo(body.time_zone)
+    return (
+        datetime.datetime(year, 1, 1, tzinfo=zone),
+        datetime.datetime(year + 1, 1, 1, tzinfo=zone),
+    )
+
+
+def _expected_by_now(year: int, today: datetime.date) -> int:
+    days_in_year = (datetime.date(year + 1, 1, 1) - datetime.date(year, 1, 1)).days
+    if today.year < year:
+        elapsed = 0
+    elif today.year > year:
+        elapsed = days_in_year
+    else:
+        elapsed = (today - datetime.date(year, 1, 1)).days
+    return REQUIRED_MEETINGS * elapsed // days_in_year
+
+
+def years_compliance(
+    bodies: list[Body], now: datetime.datetime | None = None
+) -> dict[int, YearCompliance]:
+    """One query for several bodies: each one's current local calendar year."""
+    if not bodies:
+        return {}
+    now = now or timezone.now()
+    years = {
+        body.pk: now.astimezone(ZoneInfo(body.time_zone)).date() for body in bodies
+    }
+    window = Q()
+    for body in bodies:
+        start, end = _year_bounds(body, years[body.pk].year)
+        window |= Q(body=body, starts_at__gte=start, starts_at__lt=end)
+    counts: dict[int, tuple[dict[str, int], dict[str, int]]] = {
+        body.pk: ({}, {}) for body in bodies
+    }
+    rows = (
+        Meeting.objects.filter(window)
+        .values("body_id", "state", "mode")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        held, scheduled = counts[row["body_id"]]
+        target = held if row["state"] == Meeting.State.CLOSED else scheduled
+        target[row["mode"]] = target.get(row["mode"], 0) + row["n"]
+    return {
+        pk: YearCompliance(
+            year=years[pk].year,
+            held=held,
+            scheduled=scheduled,
+            expected_by_now=_expected_by_now(years[pk].year, years[pk]),
+        )
+        for pk, (held, scheduled) in counts.items()
+    }
+
+
 def year_compliance(
     body: Body, year: int | None = None, now: datetime.datetime | None = None
 ) -> YearCompliance:
     """One query: meetings of the body's local calendar year, by state and mode."""
-    zone = ZoneInfo(body.time_zone)
     now = now or timezone.now()
-    today = now.astimezone(zone).date()
+    today = now.astimezone(ZoneInfo(body.time_zone)).date()
     year = year or today.year
-    start = datetime.datetime(year, 1, 1, tzinfo=zone)
-    end = datetime.datetime(year + 1, 1, 1, tzinfo=zone)
+    start, end = _year_bounds(body, year)
     held: dict[str, int] = {}
     scheduled: dict[str, int] = {}
     rows = (
@@ -79,16 +134,9 @@ def year_compliance(
     for row in rows:
         target = held if row["state"] == Meeting.State.CLOSED else scheduled
         target[row["mode"]] = target.get(row["mode"], 0) + row["n"]
-    days_in_year = (datetime.date(year + 1, 1, 1) - datetime.date(year, 1, 1)).days
-    if today.year < year:
-        elapsed = 0
-    elif today.year > year:
-        elapsed = days_in_year
-    else:
-        elapsed = (today - datetime.date(year, 1, 1)).days
     return YearCompliance(
         year=year,
         held=held,
         scheduled=scheduled,
-        expected_by_now=REQUIRED_MEETINGS * elapsed // days_in_year,
+        expected_by_now=_expected_by_now(year, today),
     )

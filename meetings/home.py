@@ -1,0 +1,41 @@
+"""The meetings panel of the home page, for all of a person's bodies at once."""
+
+import datetime
+
+from django.utils import timezone
+
+from council.permissions import Action, can
+from meetings.models import Meeting
+from meetings.services.compliance import years_compliance
+
+# A sitting that runs late is still "the next sitting" for a while.
+RUNNING_LATE = datetime.timedelta(hours=12)
+
+
+def home_context(user, bodies) -> dict[int, dict]:
+    member_area = {b.pk for b in bodies if can(user, Action.VIEW_MEMBER_AREA, b)}
+    prepares = {b.pk for b in bodies if can(user, Action.PREPARE_MEETINGS, b)}
+    oversees = {b.pk for b in bodies if can(user, Action.OVERSEE, b)}
+    next_meeting: dict[int, Meeting] = {}
+    if member_area:
+        upcoming = (
+            Meeting.objects.filter(
+                body_id__in=member_area,
+                starts_at__gte=timezone.now() - RUNNING_LATE,
+            )
+            .exclude(state__in=[Meeting.State.DRAFT, Meeting.State.CLOSED])
+            .order_by("starts_at")
+            .only("pk", "body_id", "title", "starts_at")
+        )
+        for meeting in upcoming:
+            next_meeting.setdefault(meeting.body_id, meeting)
+    compliance = years_compliance([b for b in bodies if b.pk in prepares | oversees])
+    return {
+        body.pk: {
+            "member_area": body.pk in member_area,
+            "prepares": body.pk in prepares,
+            "next_meeting": next_meeting.get(body.pk),
+            "compliance": compliance.get(body.pk),
+        }
+        for body in bodies
+    }
