@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext
 from reportlab.lib.units import cm
 from reportlab.platypus import (
     CondPageBreak,
@@ -309,7 +309,12 @@ def _attendance_tables(content: dict) -> list:
     else:
         story.append(para(_("Nobody was recorded present."), st.body))
     story.append(Spacer(0, 0.2 * cm))
-    for label, key in ((_("Excused"), "excused"), (_("Absent"), "absent")):
+    # A heading over a list of names: plural where the register says "excused"
+    # of one person, hence its own context.
+    for label, key in (
+        (pgettext("attendance heading", "Excused"), "excused"),
+        (pgettext("attendance heading", "Absent"), "absent"),
+    ):
         names = ", ".join(p["name"] for p in attendance[key])
         story.append(
             para(
