@@ -3,9 +3,6 @@
 from functools import wraps
 from urllib.parse import urlencode
 
-from allauth.account.internal.flows.reauthentication import (
-    is_reauthentication_required,
-)
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from council.auth import recent_login_required
+from council.auth import logged_in_recently, recent_login_required
 from council.models import Body, User
 from council.permissions import Action, can, require
 from meetings.attendance import may_vote
@@ -50,7 +47,7 @@ def _poll(poll_id: int) -> Poll:
 
 
 def _is_recent(request) -> bool:
-    return not is_reauthentication_required(request, app="")
+    return logged_in_recently(request)
 
 
 def _reauthenticate(request, then: str) -> HttpResponseRedirect:
