@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from council.models import Body
 from meetings.models import AgendaItem
@@ -104,10 +105,12 @@ class PollQuerySet(models.QuerySet):
 
 class Poll(models.Model):
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
-        UNSEALED = "unsealed", _("Unsealed")
-        ANNOUNCED = "announced", _("Announced")
+        # Own context: a meeting's "Closed" is feminine in French (la séance),
+        # a poll's masculine (le scrutin), and the first catalogue would win.
+        OPEN = "open", pgettext_lazy("poll state", "Open")
+        CLOSED = "closed", pgettext_lazy("poll state", "Closed")
+        UNSEALED = "unsealed", pgettext_lazy("poll state", "Unsealed")
+        ANNOUNCED = "announced", pgettext_lazy("poll state", "Announced")
 
     item = models.ForeignKey(
         AgendaItem,
