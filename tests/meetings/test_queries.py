@@ -82,8 +82,8 @@ PINNED = {
     (None, "meetings:public_calendar"): 3,
     (None, "meetings:public_agenda"): 4,
     (None, "meetings:calendar_feed"): 2,
-    ("clerk", "home"): 6,
-    ("director_general", "home"): 6,
+    ("clerk", "home"): 7,  # + the minutes panel
+    ("director_general", "home"): 8,  # + minutes panel, + sealing key
 }
 
 
