@@ -10,8 +10,10 @@ import datetime
 import json
 import logging
 import time
+import uuid
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -100,16 +102,96 @@ async def _after_grace(
         logger.exception("recording a lost connection failed")
 
 
+class Relay:
+    """One channel per server process joins each sitting group it serves.
+
+    A push then crosses the channel layer once per process, not once per
+    socket: the relay hands the same text to every local socket. (Through
+    Redis, a message per socket costs a round trip each on the receiving side.)
+    """
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel: str | None = None
+        self.local: dict[str, set] = {}
+        self.task: asyncio.Task | None = None
+        self.lock = asyncio.Lock()
+
+    async def join(self, group: str, consumer) -> None:
+        async with self.lock:
+            if self.channel is None:
+                # The layer's default prefix: channels_redis receives all of a
+                # process's channels through one loop keyed on it.
+                self.channel = await self.layer.new_channel()
+                self.task = asyncio.get_running_loop().create_task(
+                    self._run(), context=contextvars.Context()
+                )
+        if group not in self.local:
+            self.local[group] = set()
+            await self.layer.group_add(group, self.channel)
+        self.local[group].add(consumer)
+
+    async def leave(self, group: str, consumer) -> None:
+        members = self.local.get(group)
+        if members is None:
+            return
+        members.discard(consumer)
+        if not members:
+            del self.local[group]
+            await self.layer.group_discard(group, self.channel)
+        if not self.local and self.task is not None:
+            self.task.cancel()
+            self.task = None
+            self.channel = None
+
+    async def _run(self) -> None:
+        channel = self.channel
+        while True:
+            try:
+                message = await self.layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("sitting relay could not receive")
+                await asyncio.sleep(1)
+                continue
+            for consumer in list(self.local.get(message.get("group", ""), ())):
+                try:
+                    await consumer.send(text_data=message["text"])
+                except Exception:  # noqa: S112 - one closed socket must not stop the rest
+                    continue
+
+
+_relays: dict[asyncio.AbstractEventLoop, Relay] = {}
+
+
+def relay_for(layer) -> Relay:
+    loop = asyncio.get_running_loop()
+    relay = _relays.get(loop)
+    if relay is None or relay.layer is not layer:
+        for old in [known for known in _relays if known.is_closed()]:
+            del _relays[old]
+        relay = _relays[loop] = Relay(layer)
+    return relay
+
+
 class _SittingConsumerBase(AsyncWebsocketConsumer):
     audience = live.MEMBERS
+    # No channel of its own: the process's relay delivers the pushes. That
+    # saves a channel-layer receive per socket (and its failure modes).
+    channel_layer_alias = "sitting-sockets-use-the-relay"
     actions: tuple[str, ...] = ("resync", "sync")
 
     async def _join(self, meeting: Meeting) -> None:
         self.meeting_id = meeting.pk
         self.group = live.group_name(meeting.pk, self.audience)
         self.bad_messages = 0
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.connection_id = uuid.uuid4().hex
         await self.accept()
+        layer = get_channel_layer()
+        if layer is not None:
+            self.relay = relay_for(layer)
+            await self.relay.join(self.group, self)
         user = self.scope.get("user")
         await self.send(
             text_data=json.dumps(
@@ -122,11 +204,8 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def sitting_message(self, event):
-        await self.send(text_data=event["text"])
+        if hasattr(self, "relay"):
+            await self.relay.leave(self.group, self)
 
     async def send_snapshot(self) -> None:
         await self.send(
@@ -195,7 +274,7 @@ class SittingConsumer(_SittingConsumerBase):
         await self._join(meeting)
         self.attends = await _may(user, Action.ATTEND, meeting)
         if self.attends:
-            await _connected(meeting, user, self.channel_name, track=True)
+            await _connected(meeting, user, self.connection_id, track=True)
             self.tracked = True
         await self.send_snapshot()
 
@@ -203,7 +282,7 @@ class SittingConsumer(_SittingConsumerBase):
         await super().disconnect(code)
         if not self.tracked:
             return
-        await _disconnected(self.channel_name)
+        await _disconnected(self.connection_id)
         task = asyncio.get_running_loop().create_task(
             _after_grace(self.meeting_id, self.scope["user"], timezone.now()),
             context=contextvars.Context(),
@@ -228,7 +307,7 @@ class SittingConsumer(_SittingConsumerBase):
         await self._service(services.attendance_leave)
         if self.tracked:
             # Left on purpose: no grace period, no second departure.
-            await _disconnected(self.channel_name)
+            await _disconnected(self.connection_id)
             self.tracked = False
 
     async def do_join(self, message: dict) -> None:
@@ -236,7 +315,7 @@ class SittingConsumer(_SittingConsumerBase):
             raise PermissionDenied("Not allowed.")
         meeting = await _meeting(self.meeting_id)
         await _connected(
-            meeting, self.scope["user"], self.channel_name, track=not self.tracked
+            meeting, self.scope["user"], self.connection_id, track=not self.tracked
         )
         self.tracked = True
 

@@ -284,9 +284,9 @@ async def publish(meeting_id: int) -> None:
         return
     for audience, text in texts.items():
         try:
+            group = group_name(meeting_id, audience)
             await layer.group_send(
-                group_name(meeting_id, audience),
-                {"type": "sitting.message", "text": text},
+                group, {"type": "sitting.message", "group": group, "text": text}
             )
         except Exception:
             # A lost push is healed by the next update's version chain or a
