@@ -21,7 +21,6 @@ let state = null;
 let clockOffset = 0; // server time minus local time, in ms
 let retryDelay = 500;
 let timeUpFor = null;
-let left = false;
 
 function format(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
@@ -208,13 +207,13 @@ function tick() {
     return;
   }
   const elapsed = (Date.now() + clockOffset - Date.parse(speaker.started_at)) / 1000;
-  const left = Math.round(speaker.limit - elapsed);
-  const abs = Math.abs(left);
+  const remaining = Math.round(speaker.limit - elapsed);
+  const abs = Math.abs(remaining);
   const clock = `${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, "0")}`;
   timer.hidden = false;
-  timer.textContent = left >= 0 ? `${labels.remaining}: ${clock}` : `${labels.overtime}: +${clock}`;
-  timer.classList.toggle("time-up", left <= 0);
-  if (left <= 0 && timeUpFor !== speaker.id) {
+  timer.textContent = remaining >= 0 ? `${labels.remaining}: ${clock}` : `${labels.overtime}: +${clock}`;
+  timer.classList.toggle("time-up", remaining <= 0);
+  if (remaining <= 0 && timeUpFor !== speaker.id) {
     timeUpFor = speaker.id;
     announce(labels.time_up, true);
   }
@@ -275,7 +274,7 @@ function connect() {
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", (event) => {
     root.dataset.connected = "false";
-    if (FINAL_CLOSE_CODES.has(event.code) || left) return;
+    if (FINAL_CLOSE_CODES.has(event.code)) return;
     setConnection(labels.reconnecting, true);
     window.setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 15000);
