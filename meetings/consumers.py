@@ -16,8 +16,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from council.permissions import Action, can
+from council.permissions import NOT_ALLOWED, Action, can
 from meetings import live
 from meetings.live import db_call
 from meetings.models import LiveConnection, Meeting
@@ -49,15 +50,15 @@ class BadMessage(Exception):
 
 def _parse(text_data: str | None, bytes_data: bytes | None) -> dict:
     if text_data is None:
-        raise BadMessage("not_text", "Messages are JSON text.")
+        raise BadMessage("not_text", _("Messages are JSON text."))
     if len(text_data) > MAX_MESSAGE_BYTES:
-        raise BadMessage("too_long", "Message too long.")
+        raise BadMessage("too_long", _("Message too long."))
     try:
         message = json.loads(text_data)
     except ValueError:
-        raise BadMessage("not_json", "Messages are JSON objects.") from None
+        raise BadMessage("not_json", _("Messages are JSON objects.")) from None
     if not isinstance(message, dict) or not isinstance(message.get("action"), str):
-        raise BadMessage("no_action", "A message names its action.")
+        raise BadMessage("no_action", _("A message names its action."))
     return message
 
 
@@ -214,6 +215,7 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
 
     async def error(self, code: str, message: str, bad: bool = True) -> None:
         await self.send(
+            # In the site's language: a socket carries no language preference.
             text_data=json.dumps(
                 {"type": "error", "code": code, "message": str(message)}
             )
@@ -231,14 +233,14 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
             return
         action = message["action"]
         if action not in self.actions:
-            await self.error("unknown_action", "Unknown action.")
+            await self.error("unknown_action", _("Unknown action."))
             return
         try:
             await getattr(self, f"do_{action}")(message)
         except BadMessage as exc:
             await self.error(exc.code, exc.message)
         except PermissionDenied as exc:
-            await self.error("forbidden", str(exc) or "Not allowed.")
+            await self.error("forbidden", str(exc) or NOT_ALLOWED)
         except ValidationError as exc:
             await self.error("refused", exc.messages[0], bad=False)
 
@@ -249,7 +251,7 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         """A periodic check from the client: a snapshot only if it fell behind."""
         version = message.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
-            raise BadMessage("bad_version", "A version is a number.")
+            raise BadMessage("bad_version", _("A version is a number."))
         if await live.published_version(self.meeting_id) != version:
             await self.send_snapshot()
 
@@ -297,7 +299,7 @@ class SittingConsumer(_SittingConsumerBase):
     async def do_ask_floor(self, message: dict) -> None:
         kind = message.get("kind", "contribution")
         if not isinstance(kind, str):
-            raise BadMessage("bad_kind", "Unknown kind of request.")
+            raise BadMessage("bad_kind", _("Unknown kind of request."))
         await self._service(services.floor_request, kind=kind)
 
     async def do_withdraw(self, message: dict) -> None:
@@ -312,7 +314,7 @@ class SittingConsumer(_SittingConsumerBase):
 
     async def do_join(self, message: dict) -> None:
         if not self.attends:
-            raise PermissionDenied("Not allowed.")
+            raise PermissionDenied(NOT_ALLOWED)
         meeting = await _meeting(self.meeting_id)
         await _connected(
             meeting, self.scope["user"], self.connection_id, track=not self.tracked

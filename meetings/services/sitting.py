@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.models import Mandate
-from council.permissions import Action, can, require
+from council.permissions import NOT_ALLOWED, Action, can, require
 from meetings.attendance import last_events, recused_ids
 from meetings.live import queue_order, sitting_changed
 from meetings.models import (
@@ -513,7 +513,7 @@ def recusal_record(*, item: AgendaItem, person, by, reason: str = "") -> Recusal
     """A member with a direct interest leaves the item (L1122-19)."""
     meeting = item.meeting
     if not _may_record_recusal(by, person, meeting):
-        raise PermissionDenied(_("You are not allowed to do this."))
+        raise PermissionDenied(NOT_ALLOWED)
     meeting = _lock(meeting)
     if not _is_member(person, meeting):
         raise ValidationError(NOT_A_MEMBER)
@@ -549,7 +549,7 @@ def recusal_cancel(*, item: AgendaItem, person, by) -> None:
         can(by, Action.RECORD_ATTENDANCE, meeting.body)
         or can(by, Action.CHAIR_SITTING, meeting.body)
     ):
-        raise PermissionDenied(_("You are not allowed to do this."))
+        raise PermissionDenied(NOT_ALLOWED)
     meeting = _lock(meeting)
     recusal = Recusal.objects.filter(item=item, person=person).first()
     if recusal is None:
