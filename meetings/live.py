@@ -196,6 +196,9 @@ def build_snapshots(meeting, audiences=AUDIENCES) -> dict[str, dict]:
             )
         else:
             data["present_ids"] = sorted(where)
+            data["room_ids"] = sorted(
+                p for p, place in where.items() if place == "room"
+            )
             data["recused_ids"] = sorted(recused)
         for key, builder in snapshot_parts().items():
             try:

@@ -166,10 +166,18 @@ function renderMine(data) {
   if (join) join.disabled = present || !["in_session", "suspended"].includes(data.status);
   const leave = live("leave-button");
   if (leave) leave.disabled = !present;
+}
+
+function renderRegister(data) {
   for (const cell of root.querySelectorAll("[data-presence]")) {
-    // The register page: only presence is live; the rest is on reload.
+    // The register page: presence is live; excuses and the log are on reload.
     const id = Number(cell.dataset.presence);
-    cell.classList.toggle("is-present", (data.present_ids || []).includes(id));
+    const present = (data.present_ids || []).includes(id);
+    const room = (data.room_ids || []).includes(id);
+    const was = cell.classList.contains("is-present");
+    cell.classList.toggle("is-present", present);
+    if (present) cell.textContent = room ? labels.present_room : labels.present_remote;
+    else if (was) cell.textContent = labels.not_present;
   }
 }
 
@@ -188,6 +196,7 @@ function render(data, previous) {
   renderQueue(data);
   renderCounts(data);
   renderMine(data);
+  renderRegister(data);
   const stream = live("stream");
   if (stream) {
     stream.hidden = !data.stream;

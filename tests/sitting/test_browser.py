@@ -74,3 +74,18 @@ def test_floor_moves_live_between_chair_councillor_and_public(
     assert items["closed"].title not in public_text
     assert councillor.display_name not in public_text
     public_context.close()
+
+
+def test_clerk_sees_a_remote_arrival_and_departure_live(
+    logged_in_page, live_meeting, councillor, clerk
+):
+    register = logged_in_page(clerk)
+    register.goto(f"/sitting/{live_meeting.pk}/register/")
+    cell = register.locator(f"[data-presence='{councillor.pk}']")
+    expect(cell).to_have_text("Not arrived")
+    member_page = logged_in_page(councillor)
+    member_page.goto(f"/sitting/{live_meeting.pk}/")
+    expect(cell).to_have_text("Present (remote)", timeout=3000)
+    member_page.get_by_role("button", name="Leave the sitting").click()
+    expect(cell).to_have_text("Not present", timeout=1000)
+    expect(register.locator("[data-live=attendance]")).to_contain_text("0 present")
