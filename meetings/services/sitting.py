@@ -349,6 +349,16 @@ def floor_take(*, meeting: Meeting, by) -> FloorRequest:
     return speech
 
 
+def _is_present(meeting: Meeting, person) -> bool:
+    last = (
+        AttendanceEvent.objects.filter(meeting=meeting, person=person)
+        .order_by("-at", "-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return last == AttendanceEvent.Kind.ARRIVED
+
+
 # ---- the register --------------------------------------------------------------------
 
 
@@ -397,6 +407,10 @@ def _record(
 def attendance_join(*, meeting: Meeting, by) -> AttendanceEvent | None:
     """A member opened the sitting: recorded present (remote) unless already so."""
     if not can(by, Action.ATTEND, meeting.body):
+        return None
+    if _is_present(meeting, by):
+        # Most connects are reconnects: answer them without queueing for the
+        # meeting's lock; the check is repeated under it below.
         return None
     meeting = _lock(meeting)
     if not meeting.is_live:
