@@ -34,6 +34,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret")
 os.environ["REDIS_PREFIX"] = PREFIX
 os.environ.setdefault("CHANNEL_CAPACITY", "5000")
+# Production settings: persistent database connections, and a handshake
+# timeout long enough for a storm of reconnects to queue rather than fail.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
+CONNECT_TIMEOUT = "30"
+RETRIES = 5
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -102,7 +107,14 @@ def prepare(members: int) -> tuple[int, list[str], object]:
 def start_daphne(port: int) -> subprocess.Popen:
     endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=4096"
     return subprocess.Popen(
-        [str(ROOT / ".venv/bin/daphne"), "-e", endpoint, "council.asgi:application"],
+        [
+            str(ROOT / ".venv/bin/daphne"),
+            "-e",
+            endpoint,
+            "--websocket_connect_timeout",
+            CONNECT_TIMEOUT,
+            "council.asgi:application",
+        ],
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,
@@ -151,8 +163,19 @@ class Client:
         self.version = 0
         self.received: dict[int, float] = {}
         self.task: asyncio.Task | None = None
+        self.failures = 0
 
     async def connect(self) -> None:
+        """Connect, retrying like the page's script does (bounded)."""
+        for attempt in range(RETRIES):
+            try:
+                await self._connect()
+                return
+            except (OSError, Exception):
+                self.failures += 1
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+    async def _connect(self) -> None:
         from websockets.asyncio.client import connect
 
         headers = {"Cookie": f"sessionid={self.cookie}"} if self.cookie else None
@@ -263,6 +286,7 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
                 url = f"ws://127.0.0.1:{port}/ws/sitting/{meeting_id}/public/"
                 clients.append(Client(url))
         results["connect_s"] = round(await connect_all(clients, 100), 2)
+        results["connect_retries"] = sum(c.failures for c in clients)
         await asyncio.sleep(2)  # let the arrivals' pushes settle
 
         meeting = await sync_to_async(Meeting.objects.select_related("body").get)(
@@ -284,6 +308,7 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
         latencies: list[float] = []
         service_ms: list[float] = []
         transport: list[float] = []
+        missing: dict[str, int] = {}
         for round_number in range(rounds):
             change = (
                 services.sitting_suspend
@@ -305,6 +330,12 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
                 c.received[version] - start for c in clients if version in c.received
             ]
             latencies += got
+            for client in clients:
+                if version not in client.received:
+                    key = client.url.split("/ws/")[0][-4:] + (
+                        " member" if client.cookie else " public"
+                    )
+                    missing[key] = missing.get(key, 0) + 1
             if pushed:
                 transport += [
                     c.received[version] - pushed[0]
@@ -313,6 +344,7 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
                 ]
             await asyncio.sleep(1)
         results["django"] = summarise(latencies, n * rounds)
+        results["missed_by_port_and_audience"] = missing
         results["django_after_push"] = summarise(transport, n * rounds)
         # How long the change itself took (its transaction and the push).
         results["service_ms"] = [round(value, 1) for value in service_ms]
@@ -347,6 +379,7 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
         await asyncio.sleep(1)
         results["storm_s"] = round(await connect_all(clients, None), 2)
         results["storm_with_snapshot"] = sum(1 for c in clients if c.snapshot_at)
+        results["storm_retries"] = sum(c.failures for c in clients)
         await asyncio.gather(*(client.close() for client in bare_clients))
         await asyncio.sleep(0.5)
         results["bare_storm_s"] = round(await connect_all(bare_clients, None), 2)

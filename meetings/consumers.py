@@ -10,12 +10,15 @@ import datetime
 import json
 import logging
 import time
+import uuid
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from council.permissions import Action, can
+from council.permissions import NOT_ALLOWED, Action, can
 from meetings import live
 from meetings.live import db_call
 from meetings.models import LiveConnection, Meeting
@@ -47,15 +50,15 @@ class BadMessage(Exception):
 
 def _parse(text_data: str | None, bytes_data: bytes | None) -> dict:
     if text_data is None:
-        raise BadMessage("not_text", "Messages are JSON text.")
+        raise BadMessage("not_text", _("Messages are JSON text."))
     if len(text_data) > MAX_MESSAGE_BYTES:
-        raise BadMessage("too_long", "Message too long.")
+        raise BadMessage("too_long", _("Message too long."))
     try:
         message = json.loads(text_data)
     except ValueError:
-        raise BadMessage("not_json", "Messages are JSON objects.") from None
+        raise BadMessage("not_json", _("Messages are JSON objects.")) from None
     if not isinstance(message, dict) or not isinstance(message.get("action"), str):
-        raise BadMessage("no_action", "A message names its action.")
+        raise BadMessage("no_action", _("A message names its action."))
     return message
 
 
@@ -100,16 +103,96 @@ async def _after_grace(
         logger.exception("recording a lost connection failed")
 
 
+class Relay:
+    """One channel per server process joins each sitting group it serves.
+
+    A push then crosses the channel layer once per process, not once per
+    socket: the relay hands the same text to every local socket. (Through
+    Redis, a message per socket costs a round trip each on the receiving side.)
+    """
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel: str | None = None
+        self.local: dict[str, set] = {}
+        self.task: asyncio.Task | None = None
+        self.lock = asyncio.Lock()
+
+    async def join(self, group: str, consumer) -> None:
+        async with self.lock:
+            if self.channel is None:
+                # The layer's default prefix: channels_redis receives all of a
+                # process's channels through one loop keyed on it.
+                self.channel = await self.layer.new_channel()
+                self.task = asyncio.get_running_loop().create_task(
+                    self._run(), context=contextvars.Context()
+                )
+        if group not in self.local:
+            self.local[group] = set()
+            await self.layer.group_add(group, self.channel)
+        self.local[group].add(consumer)
+
+    async def leave(self, group: str, consumer) -> None:
+        members = self.local.get(group)
+        if members is None:
+            return
+        members.discard(consumer)
+        if not members:
+            del self.local[group]
+            await self.layer.group_discard(group, self.channel)
+        if not self.local and self.task is not None:
+            self.task.cancel()
+            self.task = None
+            self.channel = None
+
+    async def _run(self) -> None:
+        channel = self.channel
+        while True:
+            try:
+                message = await self.layer.receive(channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("sitting relay could not receive")
+                await asyncio.sleep(1)
+                continue
+            for consumer in list(self.local.get(message.get("group", ""), ())):
+                try:
+                    await consumer.send(text_data=message["text"])
+                except Exception:  # noqa: S112 - one closed socket must not stop the rest
+                    continue
+
+
+_relays: dict[asyncio.AbstractEventLoop, Relay] = {}
+
+
+def relay_for(layer) -> Relay:
+    loop = asyncio.get_running_loop()
+    relay = _relays.get(loop)
+    if relay is None or relay.layer is not layer:
+        for old in [known for known in _relays if known.is_closed()]:
+            del _relays[old]
+        relay = _relays[loop] = Relay(layer)
+    return relay
+
+
 class _SittingConsumerBase(AsyncWebsocketConsumer):
     audience = live.MEMBERS
+    # No channel of its own: the process's relay delivers the pushes. That
+    # saves a channel-layer receive per socket (and its failure modes).
+    channel_layer_alias = "sitting-sockets-use-the-relay"
     actions: tuple[str, ...] = ("resync", "sync")
 
     async def _join(self, meeting: Meeting) -> None:
         self.meeting_id = meeting.pk
         self.group = live.group_name(meeting.pk, self.audience)
         self.bad_messages = 0
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.connection_id = uuid.uuid4().hex
         await self.accept()
+        layer = get_channel_layer()
+        if layer is not None:
+            self.relay = relay_for(layer)
+            await self.relay.join(self.group, self)
         user = self.scope.get("user")
         await self.send(
             text_data=json.dumps(
@@ -122,11 +205,8 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def sitting_message(self, event):
-        await self.send(text_data=event["text"])
+        if hasattr(self, "relay"):
+            await self.relay.leave(self.group, self)
 
     async def send_snapshot(self) -> None:
         await self.send(
@@ -135,6 +215,7 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
 
     async def error(self, code: str, message: str, bad: bool = True) -> None:
         await self.send(
+            # In the site's language: a socket carries no language preference.
             text_data=json.dumps(
                 {"type": "error", "code": code, "message": str(message)}
             )
@@ -152,14 +233,14 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
             return
         action = message["action"]
         if action not in self.actions:
-            await self.error("unknown_action", "Unknown action.")
+            await self.error("unknown_action", _("Unknown action."))
             return
         try:
             await getattr(self, f"do_{action}")(message)
         except BadMessage as exc:
             await self.error(exc.code, exc.message)
         except PermissionDenied as exc:
-            await self.error("forbidden", str(exc) or "Not allowed.")
+            await self.error("forbidden", str(exc) or NOT_ALLOWED)
         except ValidationError as exc:
             await self.error("refused", exc.messages[0], bad=False)
 
@@ -170,7 +251,7 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         """A periodic check from the client: a snapshot only if it fell behind."""
         version = message.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
-            raise BadMessage("bad_version", "A version is a number.")
+            raise BadMessage("bad_version", _("A version is a number."))
         if await live.published_version(self.meeting_id) != version:
             await self.send_snapshot()
 
@@ -195,7 +276,7 @@ class SittingConsumer(_SittingConsumerBase):
         await self._join(meeting)
         self.attends = await _may(user, Action.ATTEND, meeting)
         if self.attends:
-            await _connected(meeting, user, self.channel_name, track=True)
+            await _connected(meeting, user, self.connection_id, track=True)
             self.tracked = True
         await self.send_snapshot()
 
@@ -203,7 +284,7 @@ class SittingConsumer(_SittingConsumerBase):
         await super().disconnect(code)
         if not self.tracked:
             return
-        await _disconnected(self.channel_name)
+        await _disconnected(self.connection_id)
         task = asyncio.get_running_loop().create_task(
             _after_grace(self.meeting_id, self.scope["user"], timezone.now()),
             context=contextvars.Context(),
@@ -218,7 +299,7 @@ class SittingConsumer(_SittingConsumerBase):
     async def do_ask_floor(self, message: dict) -> None:
         kind = message.get("kind", "contribution")
         if not isinstance(kind, str):
-            raise BadMessage("bad_kind", "Unknown kind of request.")
+            raise BadMessage("bad_kind", _("Unknown kind of request."))
         await self._service(services.floor_request, kind=kind)
 
     async def do_withdraw(self, message: dict) -> None:
@@ -228,15 +309,15 @@ class SittingConsumer(_SittingConsumerBase):
         await self._service(services.attendance_leave)
         if self.tracked:
             # Left on purpose: no grace period, no second departure.
-            await _disconnected(self.channel_name)
+            await _disconnected(self.connection_id)
             self.tracked = False
 
     async def do_join(self, message: dict) -> None:
         if not self.attends:
-            raise PermissionDenied("Not allowed.")
+            raise PermissionDenied(NOT_ALLOWED)
         meeting = await _meeting(self.meeting_id)
         await _connected(
-            meeting, self.scope["user"], self.channel_name, track=not self.tracked
+            meeting, self.scope["user"], self.connection_id, track=not self.tracked
         )
         self.tracked = True
 

@@ -196,6 +196,9 @@ def build_snapshots(meeting, audiences=AUDIENCES) -> dict[str, dict]:
             )
         else:
             data["present_ids"] = sorted(where)
+            data["room_ids"] = sorted(
+                p for p, place in where.items() if place == "room"
+            )
             data["recused_ids"] = sorted(recused)
         for key, builder in snapshot_parts().items():
             try:
@@ -284,9 +287,9 @@ async def publish(meeting_id: int) -> None:
         return
     for audience, text in texts.items():
         try:
+            group = group_name(meeting_id, audience)
             await layer.group_send(
-                group_name(meeting_id, audience),
-                {"type": "sitting.message", "text": text},
+                group, {"type": "sitting.message", "group": group, "text": text}
             )
         except Exception:
             # A lost push is healed by the next update's version chain or a

@@ -60,6 +60,9 @@ def _labels() -> dict:
         "connected": _("Live"),
         "grant": _("Give the floor"),
         "stream_link": _("Watch the livestream"),
+        "present_room": _("Present in the room"),
+        "present_remote": _("Present (remote)"),
+        "not_present": _("Not present"),
     }
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.models import Mandate
-from council.permissions import Action, can, require
+from council.permissions import NOT_ALLOWED, Action, can, require
 from meetings.attendance import last_events, recused_ids
 from meetings.live import queue_order, sitting_changed
 from meetings.models import (
@@ -349,6 +349,16 @@ def floor_take(*, meeting: Meeting, by) -> FloorRequest:
     return speech
 
 
+def _is_present(meeting: Meeting, person) -> bool:
+    last = (
+        AttendanceEvent.objects.filter(meeting=meeting, person=person)
+        .order_by("-at", "-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return last == AttendanceEvent.Kind.ARRIVED
+
+
 # ---- the register --------------------------------------------------------------------
 
 
@@ -397,6 +407,10 @@ def _record(
 def attendance_join(*, meeting: Meeting, by) -> AttendanceEvent | None:
     """A member opened the sitting: recorded present (remote) unless already so."""
     if not can(by, Action.ATTEND, meeting.body):
+        return None
+    if _is_present(meeting, by):
+        # Most connects are reconnects: answer them without queueing for the
+        # meeting's lock; the check is repeated under it below.
         return None
     meeting = _lock(meeting)
     if not meeting.is_live:
@@ -513,7 +527,7 @@ def recusal_record(*, item: AgendaItem, person, by, reason: str = "") -> Recusal
     """A member with a direct interest leaves the item (L1122-19)."""
     meeting = item.meeting
     if not _may_record_recusal(by, person, meeting):
-        raise PermissionDenied(_("You are not allowed to do this."))
+        raise PermissionDenied(NOT_ALLOWED)
     meeting = _lock(meeting)
     if not _is_member(person, meeting):
         raise ValidationError(NOT_A_MEMBER)
@@ -549,7 +563,7 @@ def recusal_cancel(*, item: AgendaItem, person, by) -> None:
         can(by, Action.RECORD_ATTENDANCE, meeting.body)
         or can(by, Action.CHAIR_SITTING, meeting.body)
     ):
-        raise PermissionDenied(_("You are not allowed to do this."))
+        raise PermissionDenied(NOT_ALLOWED)
     meeting = _lock(meeting)
     recusal = Recusal.objects.filter(item=item, person=person).first()
     if recusal is None:

@@ -21,7 +21,6 @@ let state = null;
 let clockOffset = 0; // server time minus local time, in ms
 let retryDelay = 500;
 let timeUpFor = null;
-let left = false;
 
 function format(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
@@ -167,10 +166,18 @@ function renderMine(data) {
   if (join) join.disabled = present || !["in_session", "suspended"].includes(data.status);
   const leave = live("leave-button");
   if (leave) leave.disabled = !present;
+}
+
+function renderRegister(data) {
   for (const cell of root.querySelectorAll("[data-presence]")) {
-    // The register page: only presence is live; the rest is on reload.
+    // The register page: presence is live; excuses and the log are on reload.
     const id = Number(cell.dataset.presence);
-    cell.classList.toggle("is-present", (data.present_ids || []).includes(id));
+    const present = (data.present_ids || []).includes(id);
+    const room = (data.room_ids || []).includes(id);
+    const was = cell.classList.contains("is-present");
+    cell.classList.toggle("is-present", present);
+    if (present) cell.textContent = room ? labels.present_room : labels.present_remote;
+    else if (was) cell.textContent = labels.not_present;
   }
 }
 
@@ -189,6 +196,7 @@ function render(data, previous) {
   renderQueue(data);
   renderCounts(data);
   renderMine(data);
+  renderRegister(data);
   const stream = live("stream");
   if (stream) {
     stream.hidden = !data.stream;
@@ -208,13 +216,13 @@ function tick() {
     return;
   }
   const elapsed = (Date.now() + clockOffset - Date.parse(speaker.started_at)) / 1000;
-  const left = Math.round(speaker.limit - elapsed);
-  const abs = Math.abs(left);
+  const remaining = Math.round(speaker.limit - elapsed);
+  const abs = Math.abs(remaining);
   const clock = `${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, "0")}`;
   timer.hidden = false;
-  timer.textContent = left >= 0 ? `${labels.remaining}: ${clock}` : `${labels.overtime}: +${clock}`;
-  timer.classList.toggle("time-up", left <= 0);
-  if (left <= 0 && timeUpFor !== speaker.id) {
+  timer.textContent = remaining >= 0 ? `${labels.remaining}: ${clock}` : `${labels.overtime}: +${clock}`;
+  timer.classList.toggle("time-up", remaining <= 0);
+  if (remaining <= 0 && timeUpFor !== speaker.id) {
     timeUpFor = speaker.id;
     announce(labels.time_up, true);
   }
@@ -275,7 +283,7 @@ function connect() {
   socket.addEventListener("message", onMessage);
   socket.addEventListener("close", (event) => {
     root.dataset.connected = "false";
-    if (FINAL_CLOSE_CODES.has(event.code) || left) return;
+    if (FINAL_CLOSE_CODES.has(event.code)) return;
     setConnection(labels.reconnecting, true);
     window.setTimeout(connect, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 15000);

@@ -1,5 +1,7 @@
 """Two members in two browsers, and the public gallery, follow the floor live."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -11,6 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_floor_moves_live_between_chair_councillor_and_public(
     logged_in_page, browser, asgi_live_server, live_meeting, items, chair, councillor
 ):
+    live_meeting.body.speaking_time_seconds = 2
+    live_meeting.body.save()
     chair_page = logged_in_page(chair)
     chair_page.goto(f"/sitting/{live_meeting.pk}/console/")
     member_page = logged_in_page(councillor)
@@ -47,6 +51,13 @@ def test_floor_moves_live_between_chair_councillor_and_public(
         speaking, timeout=1000
     )
     expect(public_page.get_by_text("Watch the livestream")).to_be_visible()
+    # Two seconds' speaking time: the timer warns, and screen readers hear it.
+    expect(member_page.locator("[data-live=timer]")).to_have_class(
+        re.compile("time-up"), timeout=4000
+    )
+    expect(member_page.locator("[data-live=alert]")).to_have_text(
+        "Speaking time is up.", timeout=2000
+    )
 
     # Closed session: the public sees that it is closed, and nothing of it.
     chair_page.get_by_role("button", name="Enter closed session").click()
@@ -63,3 +74,18 @@ def test_floor_moves_live_between_chair_councillor_and_public(
     assert items["closed"].title not in public_text
     assert councillor.display_name not in public_text
     public_context.close()
+
+
+def test_clerk_sees_a_remote_arrival_and_departure_live(
+    logged_in_page, live_meeting, councillor, clerk
+):
+    register = logged_in_page(clerk)
+    register.goto(f"/sitting/{live_meeting.pk}/register/")
+    cell = register.locator(f"[data-presence='{councillor.pk}']")
+    expect(cell).to_have_text("Not arrived")
+    member_page = logged_in_page(councillor)
+    member_page.goto(f"/sitting/{live_meeting.pk}/")
+    expect(cell).to_have_text("Present (remote)", timeout=3000)
+    member_page.get_by_role("button", name="Leave the sitting").click()
+    expect(cell).to_have_text("Not present", timeout=1000)
+    expect(register.locator("[data-live=attendance]")).to_contain_text("0 present")

@@ -132,9 +132,7 @@ def test_register_forms_are_refused_to_others(role, cast, live_meeting, items):
     assert not items["public"].recusals.exists()
 
 
-def test_register_page_queries_do_not_grow_with_the_council(
-    live_meeting, body, clerk, django_assert_max_num_queries
-):
+def test_register_page_queries_do_not_grow_with_the_council(live_meeting, body, clerk):
     client = client_for(clerk)
     url = reverse("meetings:sitting_register", args=[live_meeting.pk])
     client.get(url)
@@ -247,3 +245,40 @@ def test_sitting_panels_of_other_apps_are_included(
     finally:
         live._panels.remove("panel.html")
     assert f"PANEL {live_meeting.pk}" in page
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "page, role",
+    [
+        ("meetings:sitting_public", None),
+        ("meetings:sitting", "councillor"),
+        ("meetings:sitting_console", "chair"),
+    ],
+)
+def test_sitting_pages_queries_do_not_grow_with_agenda_and_queue(
+    page, role, cast, live_meeting, body, chair
+):
+    from meetings.models import AgendaItem
+
+    client = client_for(cast[role] if role else None)
+    url = reverse(page, args=[live_meeting.pk])
+    client.get(url)
+    small = _queries(client, url)
+    for position in range(10, 20):
+        AgendaItem.objects.create(
+            meeting=live_meeting, position=position, title=f"Point {position}"
+        )
+    for _ in range(5):
+        member = make_member(body)
+        arrive(live_meeting, member)
+        services.floor_request(meeting=live_meeting, by=member)
+    assert _queries(client, url) == small

@@ -1,0 +1,86 @@
+"""The snapshot contract other apps build on (voting adds its part)."""
+
+import json
+
+import pytest
+from django.db import transaction
+
+from meetings import live
+from meetings.models import SittingState
+from meetings.services import sitting as services
+from tests.sitting.conftest import arrive
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def vote_part():
+    calls = []
+
+    def builder(meeting, audience):
+        calls.append(audience)
+        return {"open": True, "voted": 3 if audience == live.MEMBERS else None}
+
+    live.register_snapshot_part("vote", builder)
+    yield calls
+    live._parts.pop("vote", None)
+
+
+def test_registered_parts_are_built_for_each_audience(live_meeting, vote_part):
+    snapshots = live.build_snapshots(live_meeting)
+    assert snapshots[live.MEMBERS]["vote"] == {"open": True, "voted": 3}
+    assert snapshots[live.PUBLIC]["vote"] == {"open": True, "voted": None}
+    assert sorted(vote_part) == [live.MEMBERS, live.PUBLIC]
+
+
+def test_a_failing_part_does_not_take_the_snapshot_down(live_meeting):
+    def broken(meeting, audience):
+        raise RuntimeError("boom")
+
+    live.register_snapshot_part("broken", broken)
+    try:
+        data = live.build_snapshot(live_meeting, live.MEMBERS)
+    finally:
+        live._parts.pop("broken", None)
+    assert data["broken"] is None
+    assert data["status"] == "in_session"
+
+
+def test_sitting_changed_bumps_the_version_in_the_transaction(live_meeting):
+    with transaction.atomic():
+        live.sitting_changed(live_meeting)
+        live.sitting_changed(live_meeting)
+    first = SittingState.objects.get(pk=live_meeting.pk).version
+    try:
+        with transaction.atomic():
+            live.sitting_changed(live_meeting)
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    assert SittingState.objects.get(pk=live_meeting.pk).version == first
+
+
+def test_published_update_carries_only_changed_parts(live_meeting, councillor):
+    first = json.loads(live._publish_texts(live_meeting.pk)[live.MEMBERS])
+    assert first["prev"] == 0 and first["changes"]["status"] == "in_session"
+    assert live._publish_texts(live_meeting.pk) is None  # nothing new to push
+    arrive(live_meeting, councillor)
+    with transaction.atomic():
+        live.sitting_changed(live_meeting)
+    texts = live._publish_texts(live_meeting.pk)
+    members = json.loads(texts[live.MEMBERS])
+    public = json.loads(texts[live.PUBLIC])
+    assert members["changes"]["present_ids"] == [councillor.pk]
+    assert "present_ids" not in public["changes"]
+    assert public["changes"]["attendance"]["present"] == 1
+    assert members["prev"] == first["version"]
+    assert members["version"] > first["version"]
+    assert "status" not in members["changes"]
+    # Published once: the same version is not pushed twice.
+    assert live._publish_texts(live_meeting.pk) is None
+
+
+def test_speaking_log_is_empty_before_anyone_speaks(live_meeting, councillor):
+    arrive(live_meeting, councillor)
+    services.floor_request(meeting=live_meeting, by=councillor)
+    assert live.speaking_log(live_meeting) == []
