@@ -72,7 +72,11 @@ MEETING_FIELDS = (
 
 
 def _locked(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("body").get(pk=meeting.pk)
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("body")
+        .get(pk=meeting.pk)
+    )
 
 
 def _check_transition(meeting: Meeting, name: str) -> str:

@@ -26,10 +26,14 @@ from meetings.models import (
     Meeting,
     Recusal,
 )
+from meetings.services.meetings import (
+    meeting_close,
+    meeting_open,
+    meeting_resume,
+    meeting_suspend,
+)
 
-NOT_CONVENED = _("Only a convened meeting can be opened.")
 NOT_IN_SESSION = _("The sitting is not in session.")
-NOT_SUSPENDED = _("The sitting is not suspended.")
 NOT_LIVE = _("The sitting is not open.")
 ITEM_OF_ANOTHER_MEETING = _("This item is not on the agenda of this meeting.")
 ITEM_NEEDS_CLOSED_SESSION = _(
@@ -114,62 +118,30 @@ def _drop_waiting(meeting: Meeting, **filters) -> int:
 # ---- the chair's console -------------------------------------------------------------
 
 
-@transaction.atomic
+# The state machine itself (who may, from which state, the audit entry) is
+# meetings.services.meetings'; the console adds what the floor needs.
+
+
 def sitting_open(*, meeting: Meeting, by) -> Meeting:
-    require(by, Action.CHAIR_SITTING, meeting.body)
-    meeting = _lock(meeting)
-    if meeting.state != Meeting.State.CONVENED:
-        raise ValidationError(NOT_CONVENED)
-    meeting.state = Meeting.State.IN_SESSION
-    meeting.opened_at = timezone.now()
-    meeting.save(update_fields=["state", "opened_at"])
-    _audit(by, "sitting.open", meeting)
-    sitting_changed(meeting)
-    return meeting
+    return meeting_open(meeting=meeting, by=by)
 
 
 @transaction.atomic
 def sitting_suspend(*, meeting: Meeting, by) -> Meeting:
-    require(by, Action.CHAIR_SITTING, meeting.body)
-    meeting = _lock(meeting)
-    if meeting.state != Meeting.State.IN_SESSION:
-        raise ValidationError(NOT_IN_SESSION)
+    meeting = meeting_suspend(meeting=meeting, by=by)
     _end_speech(meeting, timezone.now())
-    meeting.state = Meeting.State.SUSPENDED
-    meeting.save(update_fields=["state"])
-    _audit(by, "sitting.suspend", meeting)
-    sitting_changed(meeting)
     return meeting
 
 
-@transaction.atomic
 def sitting_resume(*, meeting: Meeting, by) -> Meeting:
-    require(by, Action.CHAIR_SITTING, meeting.body)
-    meeting = _lock(meeting)
-    if meeting.state != Meeting.State.SUSPENDED:
-        raise ValidationError(NOT_SUSPENDED)
-    meeting.state = Meeting.State.IN_SESSION
-    meeting.save(update_fields=["state"])
-    _audit(by, "sitting.resume", meeting)
-    sitting_changed(meeting)
-    return meeting
+    return meeting_resume(meeting=meeting, by=by)
 
 
 @transaction.atomic
 def sitting_close(*, meeting: Meeting, by) -> Meeting:
-    require(by, Action.CHAIR_SITTING, meeting.body)
-    meeting = _lock(meeting)
-    if not meeting.is_live:
-        raise ValidationError(NOT_LIVE)
-    now = timezone.now()
-    _end_speech(meeting, now)
+    meeting = meeting_close(meeting=meeting, by=by)
+    _end_speech(meeting, meeting.closed_at or timezone.now())
     _drop_waiting(meeting)
-    meeting.state = Meeting.State.CLOSED
-    meeting.closed_at = now
-    meeting.closed_session = False
-    meeting.save(update_fields=["state", "closed_at", "closed_session"])
-    _audit(by, "sitting.close", meeting)
-    sitting_changed(meeting)
     return meeting
 
 

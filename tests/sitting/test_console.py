@@ -3,10 +3,13 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from council.models import AuditEntry
 from meetings.models import FloorRequest, Meeting
 from meetings.services import sitting as services
+from meetings.services.meetings import ILLEGAL_TRANSITION
 from tests.conftest import client_for
 from tests.sitting.conftest import arrive
 
@@ -156,24 +159,29 @@ def test_console_services_refuse_everyone_but_the_chair(service, role, cast, mee
 
 
 def test_state_checks_have_clear_errors(meeting, items, chair):
-    with pytest.raises(ValidationError) as exc:
-        services.sitting_suspend(meeting=meeting, by=chair)
-    assert services.NOT_IN_SESSION in exc.value.messages
+    def refused(service) -> ValidationError:
+        with pytest.raises(ValidationError) as exc:
+            service(meeting=meeting, by=chair)
+        assert exc.value.code == "illegal_transition"
+        return exc.value
+
+    state = Meeting.State.CONVENED
+    meeting.refresh_from_db()
+    assert meeting.state == state
+    refused(services.sitting_suspend)
     meeting.state = Meeting.State.DRAFT
     meeting.save()
-    with pytest.raises(ValidationError) as exc:
-        services.sitting_open(meeting=meeting, by=chair)
-    assert services.NOT_CONVENED in exc.value.messages
+    error = refused(services.sitting_open)
+    assert str(Meeting.State.DRAFT.label) in error.messages[0]
+    assert str(Meeting.State.IN_SESSION.label) in error.messages[0]
     meeting.state = Meeting.State.CONVENED
     meeting.save()
     services.sitting_open(meeting=meeting, by=chair)
-    with pytest.raises(ValidationError) as exc:
-        services.sitting_resume(meeting=meeting, by=chair)
-    assert services.NOT_SUSPENDED in exc.value.messages
+    refused(services.sitting_resume)
     services.sitting_close(meeting=meeting, by=chair)
-    with pytest.raises(ValidationError) as exc:
-        services.sitting_close(meeting=meeting, by=chair)
-    assert services.NOT_LIVE in exc.value.messages
+    refused(services.sitting_close)
+    meeting.refresh_from_db()
+    assert meeting.state == Meeting.State.CLOSED
 
 
 def test_closed_item_needs_closed_session_declared_first(live_meeting, items, chair):
@@ -207,11 +215,17 @@ def test_console_shows_the_error_and_changes_nothing(meeting, chair):
     response = client.post(
         reverse("meetings:sitting_console_action", args=[meeting.pk, "suspend"]),
         follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
     meeting.refresh_from_db()
     assert meeting.state == Meeting.State.CONVENED
-    assert str(services.NOT_IN_SESSION) in response.content.decode()
+    with translation.override("en"):
+        expected = ILLEGAL_TRANSITION % {
+            "current": Meeting.State.CONVENED.label,
+            "target": Meeting.State.SUSPENDED.label,
+        }
+    assert escape(expected) in response.content.decode()
 
 
 def test_unknown_console_action_is_not_found(meeting, chair):
