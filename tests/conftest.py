@@ -162,9 +162,8 @@ def client_for(user) -> Client:
 # ---- live server and browser -------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def asgi_live_server(django_db_setup, django_db_blocker):
-    """Daphne serving the whole ASGI app (HTTP and websockets) in a child process."""
+def start_test_server(django_db_blocker, *, serve_static: bool = True):
+    """Fork a Daphne serving the whole ASGI app on a free port; return it started."""
     from channels.testing.live import make_application
     from daphne.testing import DaphneProcess
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
@@ -176,19 +175,43 @@ def asgi_live_server(django_db_setup, django_db_blocker):
         # The forked server inherits the test database settings; it serves
         # whatever the test commits, outside pytest-django's blocker.
         django_db_blocker.unblock()
+        # It also inherits what async tests left behind:
+        # - asgiref's one thread-sensitive worker, without its thread: every
+        #   thread-sensitive call would then wait forever;
+        # - the channel layer instance: two forked Redis servers would share
+        #   its random client prefix and take each other's messages.
+        from concurrent.futures import ThreadPoolExecutor
 
+        from asgiref.sync import SyncToAsync
+        from channels.layers import channel_layers
+
+        SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+        channel_layers.backends = {}
+
+    wrapper = ASGIStaticFilesHandler if serve_static else None
     process = DaphneProcess(
         "127.0.0.1",
-        partial(make_application, static_wrapper=ASGIStaticFilesHandler),
+        partial(make_application, static_wrapper=wrapper),
         setup=setup_child,
     )
     process.start()
     if not process.ready.wait(timeout=30):
         process.terminate()
         raise RuntimeError("The test server did not start.")
-    yield f"http://127.0.0.1:{process.port.value}"
+    return process
+
+
+def stop_test_server(process) -> None:
     process.terminate()
     process.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def asgi_live_server(django_db_setup, django_db_blocker):
+    """Daphne serving the whole ASGI app (HTTP and websockets) in a child process."""
+    process = start_test_server(django_db_blocker)
+    yield f"http://127.0.0.1:{process.port.value}"
+    stop_test_server(process)
 
 
 def pytest_collection_modifyitems(items):

@@ -1,7 +1,5 @@
 """A convened meeting with public, closed and third-convocation items."""
 
-import os
-
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -87,21 +85,3 @@ def fresh_publisher():
     live._pending.clear()
     yield
     live._snapshot_cache.clear()
-
-
-def _fresh_async_state_in_child() -> None:
-    # A test server forked after async tests inherits their leftovers:
-    # - asgiref's one thread-sensitive worker, without its thread: every
-    #   thread-sensitive call then waits forever;
-    # - the channel layer instance: two forked Redis servers would share its
-    #   random client prefix and take each other's messages.
-    from concurrent.futures import ThreadPoolExecutor
-
-    from asgiref.sync import SyncToAsync
-    from channels.layers import channel_layers
-
-    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
-    channel_layers.backends = {}
-
-
-os.register_at_fork(after_in_child=_fresh_async_state_in_child)

@@ -3,11 +3,10 @@
 import asyncio
 import json
 import os
-from functools import partial
 
 import pytest
-from django.db import connections
 
+from tests.conftest import start_test_server, stop_test_server
 from tests.sitting.conftest import arrive, cookie_for
 
 pytestmark = [
@@ -19,26 +18,12 @@ pytestmark = [
 
 @pytest.fixture
 def two_servers(django_db_blocker):
-    from channels.testing.live import make_application
-    from daphne.testing import DaphneProcess
-
-    with django_db_blocker.unblock():
-        connections.close_all()
-    processes = []
-    for _ in range(2):
-        process = DaphneProcess(
-            "127.0.0.1",
-            partial(make_application, static_wrapper=None),
-            setup=django_db_blocker.unblock,
-        )
-        process.start()
-        processes.append(process)
-    for process in processes:
-        assert process.ready.wait(timeout=30), "a server did not start"
+    processes = [
+        start_test_server(django_db_blocker, serve_static=False) for _ in range(2)
+    ]
     yield [f"127.0.0.1:{process.port.value}" for process in processes]
     for process in processes:
-        process.terminate()
-        process.join(timeout=10)
+        stop_test_server(process)
 
 
 async def _receive(socket, kind: str) -> dict:
