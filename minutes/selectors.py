@@ -1,21 +1,25 @@
 """Reads for the pages: the DG's oversight, compliance warnings, the audit log."""
 
-import calendar
 import datetime
 import difflib
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from council.models import AuditEntry, Body
 from meetings.models import Meeting
+from meetings.services.compliance import (
+    REQUIRED_MEETINGS,
+    YearCompliance,
+    year_compliance,
+)
 from minutes import text as words
 from minutes.models import DecisionRecord, Minutes
 from voting import selectors as voting_selectors
 
-MINIMUM_MEETINGS = 10  # L1122-11
 UNSIGNED_AFTER_DAYS = 30
 
 
@@ -65,38 +69,22 @@ def sealed_polls(body: Body) -> list:
     return voting_selectors.sealed_polls(body)
 
 
-def meetings_this_year(body: Body, today: datetime.date | None = None) -> dict:
-    today = today or timezone.localdate()
-    # A hybrid sitting meets in the room (some members join remotely): it
-    # counts with the physical ones; fully remote sittings are counted apart.
-    counts = Meeting.objects.filter(body=body, starts_at__year=today.year).aggregate(
-        physical_held=Count(
-            "pk",
-            filter=Q(mode__in=[Meeting.Mode.IN_PERSON, Meeting.Mode.HYBRID])
-            & Q(state=Meeting.State.CLOSED),
-        ),
-        remote_held=Count(
-            "pk", filter=Q(mode=Meeting.Mode.REMOTE) & Q(state=Meeting.State.CLOSED)
-        ),
-        physical_planned=Count(
-            "pk",
-            filter=Q(mode__in=[Meeting.Mode.IN_PERSON, Meeting.Mode.HYBRID]),
-        ),
-        remote_planned=Count("pk", filter=Q(mode=Meeting.Mode.REMOTE)),
+def ten_meetings(body: Body, today: datetime.date | None = None) -> YearCompliance:
+    """The ten-meetings rule as the meetings app counts it (one rule, one place)."""
+    if today is None:
+        return year_compliance(body)
+    noon = datetime.datetime.combine(
+        today, datetime.time(12), tzinfo=ZoneInfo(body.time_zone)
     )
-    days = 366 if calendar.isleap(today.year) else 365
-    counts["expected_by_now"] = MINIMUM_MEETINGS * today.timetuple().tm_yday // days
-    counts["year"] = today.year
-    return counts
+    return year_compliance(body, today.year, now=noon)
 
 
 def compliance_warnings(
     body: Body, today: datetime.date | None = None
 ) -> list[Warning]:
-    today = today or timezone.localdate()
+    year = ten_meetings(body, today)
     warnings = []
-    year = meetings_this_year(body, today)
-    if year["physical_held"] < year["expected_by_now"]:
+    if year.behind_pace:
         warnings.append(
             Warning(
                 "warning",
@@ -105,13 +93,13 @@ def compliance_warnings(
                     "%(expected)d were due by now to reach %(minimum)d (L1122-11)."
                 )
                 % {
-                    "held": year["physical_held"],
-                    "expected": year["expected_by_now"],
-                    "minimum": MINIMUM_MEETINGS,
+                    "held": year.held_physical,
+                    "expected": year.expected_by_now,
+                    "minimum": REQUIRED_MEETINGS,
                 },
             )
         )
-    if year["physical_planned"] < MINIMUM_MEETINGS:
+    if year.missing:
         warnings.append(
             Warning(
                 "notice",
@@ -120,9 +108,9 @@ def compliance_warnings(
                     "the law asks for at least %(minimum)d."
                 )
                 % {
-                    "planned": year["physical_planned"],
-                    "year": year["year"],
-                    "minimum": MINIMUM_MEETINGS,
+                    "planned": year.planned_physical,
+                    "year": year.year,
+                    "minimum": REQUIRED_MEETINGS,
                 },
             )
         )

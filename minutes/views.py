@@ -589,7 +589,7 @@ def oversight(request, slug: str):
             "pending": selectors.minutes_pending(body),
             "sealed": selectors.sealed_polls(body),
             "warnings": selectors.compliance_warnings(body),
-            "year": selectors.meetings_this_year(body),
+            "year": selectors.ten_meetings(body),
             "form": form,
             "page": page,
             "query": query.urlencode(),

@@ -32,6 +32,10 @@ class YearCompliance:
         return self.held.get(Meeting.Mode.REMOTE, 0)
 
     @property
+    def planned_remote(self) -> int:
+        return self.held_remote + self.scheduled.get(Meeting.Mode.REMOTE, 0)
+
+    @property
     def scheduled_physical(self) -> int:
         return sum(self.scheduled.get(mode, 0) for mode in PHYSICAL_MODES)
 

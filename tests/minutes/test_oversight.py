@@ -92,7 +92,7 @@ def test_audit_log_is_paginated(director_general, body):
 
 def test_ten_meetings_rule(body):
     today = datetime.date(2026, 7, 1)
-    for n in range(3):
+    for n in range(2):
         make_meeting(
             body,
             number=100 + n,
@@ -105,11 +105,12 @@ def test_ten_meetings_rule(body):
         starts_at=datetime.datetime(2026, 4, 10, 18, tzinfo=datetime.UTC),
         mode=Meeting.Mode.REMOTE,
     )
-    year = selectors.meetings_this_year(body, today)
-    assert year["physical_held"] == 3 and year["remote_held"] == 1
-    assert year["expected_by_now"] == 4
+    year = selectors.ten_meetings(body, today)
+    assert year.held_physical == 2 and year.held_remote == 1
+    assert year.expected_by_now == 4
     warnings = [w.message for w in selectors.compliance_warnings(body, today)]
-    assert any("Only 3 sittings held in the room" in w for w in warnings)
+    # Two behind the even pace: one meeting of slack for the summer break.
+    assert any("Only 2 sittings held in the room" in w for w in warnings)
     make_meeting(
         body,
         number=111,
