@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -164,10 +165,16 @@ async def test_bursts_are_coalesced_to_the_latest_state(live_meeting, councillor
             with transaction.atomic():
                 live.sitting_changed(live_meeting)
 
+    started = time.monotonic()
     await database_sync_to_async(burst)(40)
+    elapsed = time.monotonic() - started
     texts = await drain(socket, quiet=0.6)
     updates = [json.loads(text) for text in texts]
-    assert 1 <= len(updates) <= 3
+    # At most one push per interval while the burst lasts (a slower database
+    # makes it last longer), plus the first and the trailing one; far fewer
+    # than the 40 changes.
+    allowed = int(elapsed / live.PUBLISH_INTERVAL) + 2
+    assert 1 <= len(updates) <= min(allowed, 10)
     assert updates[-1]["version"] == await db_version(live_meeting)
     await socket.disconnect()
 
