@@ -78,7 +78,12 @@ def home(request):
         panels = panels_for(user, [desk.body for desk in desks.values()])
         for desk in desks.values():
             desk.panels = panels[desk.body.pk]
-    public_bodies = [] if desks else list(Body.objects.order_by("municipality", "name"))
+    public_bodies = []
+    if not desks:
+        # Anyone may follow the public side of every body (calendar, agenda).
+        bodies = list(Body.objects.order_by("municipality", "name"))
+        panels = panels_for(user, bodies)
+        public_bodies = [BodyDesk(body=b, panels=panels[b.pk]) for b in bodies]
     return render(
         request,
         "council/home.html",

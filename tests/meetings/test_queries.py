@@ -111,3 +111,22 @@ def test_page_query_count_is_constant(
     _grow(meeting, items=25, members=12, meetings=8, councillor=cast["councillor"])
     with django_assert_num_queries(PINNED[(role, name)]):
         assert client.get(url).status_code == 200
+
+
+def test_anonymous_home_links_every_body_public_calendar(
+    django_assert_num_queries, body
+):
+    from django.test import Client
+
+    from tests.conftest import make_body
+
+    client = Client()
+    client.get(reverse("home"))
+    with django_assert_num_queries(1):  # the bodies; panels ask nothing more
+        html = client.get(reverse("home")).content.decode()
+    assert reverse("meetings:public_calendar", args=[body.slug]) in html
+    others = [make_body() for _ in range(4)]
+    with django_assert_num_queries(1):
+        html = client.get(reverse("home")).content.decode()
+    for other in others:
+        assert reverse("meetings:public_calendar", args=[other.slug]) in html
