@@ -11,11 +11,13 @@ import json
 import logging
 import time
 import uuid
+from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from council.permissions import NOT_ALLOWED, Action, can
@@ -60,6 +62,15 @@ def _parse(text_data: str | None, bytes_data: bytes | None) -> dict:
     if not isinstance(message, dict) or not isinstance(message.get("action"), str):
         raise BadMessage("no_action", _("A message names its action."))
     return message
+
+
+def _language(scope: dict) -> str:
+    """The language of the page that opened the socket (it sends ``?lang=``)."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    try:
+        return translation.get_supported_language_variant(query.get("lang", [""])[0])
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 @db_call
@@ -215,7 +226,6 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
 
     async def error(self, code: str, message: str, bad: bool = True) -> None:
         await self.send(
-            # In the site's language: a socket carries no language preference.
             text_data=json.dumps(
                 {"type": "error", "code": code, "message": str(message)}
             )
@@ -226,6 +236,11 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
                 await self.close(code=CLOSE_BAD_CLIENT)
 
     async def receive(self, text_data=None, bytes_data=None):
+        # A refusal is read by whoever acted: in the language of their page.
+        with translation.override(_language(self.scope)):
+            await self._receive(text_data, bytes_data)
+
+    async def _receive(self, text_data=None, bytes_data=None) -> None:
         try:
             message = _parse(text_data, bytes_data)
         except BadMessage as exc:

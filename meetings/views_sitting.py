@@ -50,8 +50,9 @@ def _labels() -> dict:
         "floor_free": _("The floor is free."),
         "now_item": _("Now discussing item %(position)s: %(title)s."),
         "time_up": _("Speaking time is up."),
-        "remaining": _("Time left"),
-        "overtime": _("Over time"),
+        # Whole sentences: word order and punctuation differ between languages.
+        "remaining": _("Time left: %(clock)s"),
+        "overtime": _("Over time: +%(clock)s"),
         "you_waiting": _("You are in the queue."),
         "you_speaking": _("You have the floor."),
         "you_absent": _("You are not recorded present."),

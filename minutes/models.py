@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from council.models import Body, canonical_json
 from meetings.models import AgendaItem, Meeting
@@ -27,9 +28,9 @@ class Minutes(models.Model):
     """The minutes of one sitting, from the draft to their adoption."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", _("Draft")
+        DRAFT = "draft", pgettext_lazy("minutes state", "Draft")
         AWAITING_ADOPTION = "awaiting", _("Approved by the DG, awaiting adoption")
-        ADOPTED = "adopted", _("Adopted")
+        ADOPTED = "adopted", pgettext_lazy("minutes state", "Adopted")
 
     class AdoptionMethod(models.TextChoices):
         NO_OBJECTION = "no_objection", _("No objection")
@@ -185,7 +186,7 @@ class DecisionRecord(models.Model):
     """The registered extract of one decision, as printed for wet-ink signature."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", _("Draft")
+        DRAFT = "draft", pgettext_lazy("record state", "Draft")
         APPROVED = "approved", _("Approved")
         PRINTED = "printed", _("Printed")
         SIGNED = "signed", _("Signed")

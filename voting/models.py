@@ -35,7 +35,7 @@ class SealingKey(models.Model):
     salt = models.BinaryField(_("salt"))
     opslimit = models.PositiveBigIntegerField(_("KDF operations limit"))
     memlimit = models.PositiveBigIntegerField(_("KDF memory limit"))
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("sealing key", "active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -134,8 +134,10 @@ class Poll(models.Model):
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.OPEN
     )
-    opened_at = models.DateTimeField(_("opened at"))
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    opened_at = models.DateTimeField(pgettext_lazy("poll", "opened at"))
+    closed_at = models.DateTimeField(
+        pgettext_lazy("poll", "closed at"), null=True, blank=True
+    )
     unsealed_at = models.DateTimeField(_("unsealed at"), null=True, blank=True)
     announced_at = models.DateTimeField(_("announced at"), null=True, blank=True)
     opened_by = models.ForeignKey(
@@ -251,7 +253,9 @@ class PublicVote(models.Model):
         related_name="+",
         verbose_name=_("member"),
     )
-    choice = models.CharField(_("vote"), max_length=10, choices=Choice.choices)
+    choice = models.CharField(
+        pgettext_lazy("ballot", "vote"), max_length=10, choices=Choice.choices
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

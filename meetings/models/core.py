@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from council.models import Body
 
@@ -188,7 +189,10 @@ class AgendaItem(models.Model):
     position = models.PositiveIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=500)
     session = models.CharField(
-        _("session"), max_length=10, choices=Session.choices, default=Session.PUBLIC
+        pgettext_lazy("agenda item", "session"),
+        max_length=10,
+        choices=Session.choices,
+        default=Session.PUBLIC,
     )
     kind = models.CharField(
         _("kind"), max_length=30, choices=Kind.choices, default=Kind.DELIBERATION

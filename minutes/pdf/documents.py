@@ -287,7 +287,15 @@ def _attendance_tables(content: dict) -> list:
     # A heading kept with a table longer than a page would push both to the
     # next page; a conditional break keeps the heading off the page's foot.
     story = [CondPageBreak(4 * cm), para(_("Attendance"), st.heading_loose)]
-    rows = [[_("Member"), _("Group"), _("Arrived"), _("Left"), _("Place")]]
+    rows = [
+        [
+            _("Member"),
+            _("Group"),
+            pgettext("attendance heading", "Arrived"),
+            pgettext("attendance heading", "Left"),
+            _("Place"),
+        ]
+    ]
     place = {"remote": _("Remote"), "room": _("In the room")}
     for person in attendance["present"]:
         rows.append(
@@ -353,7 +361,7 @@ def _minutes_item(item: dict, tz: str) -> list:
     if item["speeches"]:
         story.append(CondPageBreak(3 * cm))
         story.append(para(_("Debate"), st.subheading_loose))
-        rows = [[_("No."), _("Speaker"), _("Group"), _("Time")]]
+        rows = [[_("No."), _("Speaker"), _("Group"), pgettext("duration", "Time")]]
         for speech in item["speeches"]:
             rows.append(
                 [
@@ -461,7 +469,11 @@ def attendance_register(content: dict) -> bytes:
             title=title,
             subtitle=_sitting_line(meeting),
         )
-        kinds = {"arrived": _("Arrived"), "left": _("Left"), "excused": _("Excused")}
+        kinds = {
+            "arrived": pgettext("attendance event", "Arrived"),
+            "left": pgettext("attendance event", "Left"),
+            "excused": pgettext("attendance event", "Excused"),
+        }
         place = {"remote": _("Remote"), "room": _("In the room")}
         events = []
         for person in content["attendance"]["present"]:

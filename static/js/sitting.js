@@ -220,7 +220,7 @@ function tick() {
   const abs = Math.abs(remaining);
   const clock = `${Math.floor(abs / 60)}:${String(abs % 60).padStart(2, "0")}`;
   timer.hidden = false;
-  timer.textContent = remaining >= 0 ? `${labels.remaining}: ${clock}` : `${labels.overtime}: +${clock}`;
+  timer.textContent = format(remaining >= 0 ? labels.remaining : labels.overtime, { clock });
   timer.classList.toggle("time-up", remaining <= 0);
   if (remaining <= 0 && timeUpFor !== speaker.id) {
     timeUpFor = speaker.id;
@@ -274,7 +274,11 @@ function onMessage(event) {
 
 function connect() {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${window.location.host}${root.dataset.wsPath}`);
+  // The page's language: refusals sent over the socket are written in it.
+  const lang = encodeURIComponent(document.documentElement.lang || "");
+  socket = new WebSocket(
+    `${scheme}://${window.location.host}${root.dataset.wsPath}?lang=${lang}`,
+  );
   socket.addEventListener("open", () => {
     retryDelay = 500;
     setConnection(labels.connected, false);

@@ -174,7 +174,10 @@ def test_public_page_in_closed_session_hides_item_speaker_and_stream(
     services.sitting_move_to_item(meeting=live_meeting, item=items["closed"], by=chair)
     page = (
         client_for(None)
-        .get(reverse("meetings:sitting_public", args=[live_meeting.pk]))
+        .get(
+            reverse("meetings:sitting_public", args=[live_meeting.pk]),
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
         .content.decode()
     )
     assert "closed session" in page
