@@ -353,14 +353,14 @@ async def _request_publish(meeting_id: int) -> None:
     ):
         return  # the pending push will carry this change too
     wait = _last_publish.get(meeting_id, 0.0) + PUBLISH_INTERVAL - time.monotonic()
-    if wait <= 0:
-        _last_publish[meeting_id] = time.monotonic()
-        await publish(meeting_id)
-        return
-    # A fresh context: the caller's (a request thread waiting in async_to_sync)
-    # is gone by the time the delayed push runs.
+    # Always a task, never awaited here: the caller is a worker thread blocked
+    # in async_to_sync, and publishing needs a worker thread of its own to
+    # read the snapshot. Awaiting it held the request (a ballot) for the whole
+    # build and, with every worker casting at once, none was left to build:
+    # the casts waited for ever. A fresh context: the caller's is gone by the
+    # time the push runs.
     _pending[meeting_id] = asyncio.get_running_loop().create_task(
-        _publish_later(meeting_id, wait), context=contextvars.Context()
+        _publish_later(meeting_id, max(wait, 0.0)), context=contextvars.Context()
     )
 
 
