@@ -189,6 +189,19 @@ def stop_servers(procs) -> None:
             proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 TIMEOUT = 120  # seconds: a request not answered by then counts as lost
 CSRF = "b" * 32  # an unmasked CSRF secret, sent as cookie and as form field
 
@@ -275,6 +288,7 @@ def main() -> None:
     from django.db import connections
 
     connections.close_all()
+    cpu_lines: list[str] = []
     lines = [
         "| target | requests | rows stored | responses by status | p50 s | p95 s "
         "| max s | wall s |",
@@ -299,9 +313,19 @@ def main() -> None:
             ]
             procs, ports = start_servers(app, args.servers, logs)
             try:
+                server_cpu = sum(cpu_seconds(p.pid) for p in procs)
+                client_cpu = time.process_time()
                 results, wall = asyncio.run(fire(ports, path, sessions))
+                client_cpu = time.process_time() - client_cpu
+                server_cpu = sum(cpu_seconds(p.pid) for p in procs) - server_cpu
             finally:
                 stop_servers(procs)
+            # Who used the CPU: if the client's share were large, it would be
+            # measuring itself rather than the servers.
+            cpu_lines.append(
+                f"{label}: servers {server_cpu:.1f} CPU s, client {client_cpu:.1f}"
+                f" CPU s, wall {wall:.1f} s, load average {load_average()}"
+            )
             errors = ""
             for log in logs:
                 log.seek(0)
@@ -318,6 +342,7 @@ def main() -> None:
         f"pool of {os.environ['DATABASE_POOL_MAX']} connections each"
     )
     print("\n".join(lines))
+    print("\n".join(cpu_lines))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PREFIX = "livebench"
+PREFIX = os.environ.get("REDIS_PREFIX", "livebench")
 BASE_PORT = 8710
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")

@@ -79,8 +79,16 @@ def _meeting(meeting_id: int) -> Meeting | None:
 
 
 @db_call
-def _may(user, action: Action, meeting: Meeting) -> bool:
-    return can(user, action, meeting.body)
+def _admit(meeting_id: int, user) -> tuple[Meeting | None, bool, bool]:
+    """The meeting, and whether the user may follow it and attend it.
+
+    One trip to a worker thread for what a member's connect needs to know:
+    in a storm of reconnects every hop queues behind the others.
+    """
+    meeting = Meeting.objects.select_related("body").filter(pk=meeting_id).first()
+    if meeting is None or not can(user, Action.VIEW_MEMBER_AREA, meeting.body):
+        return meeting, False, False
+    return meeting, True, can(user, Action.ATTEND, meeting.body)
 
 
 @db_call
@@ -284,12 +292,11 @@ class SittingConsumer(_SittingConsumerBase):
         if not getattr(user, "is_authenticated", False):
             await self.close(code=4401)
             return
-        meeting = await _meeting(meeting_id)
-        if meeting is None or not await _may(user, Action.VIEW_MEMBER_AREA, meeting):
+        meeting, may_follow, self.attends = await _admit(meeting_id, user)
+        if meeting is None or not may_follow:
             await self.close(code=4403)
             return
         await self._join(meeting)
-        self.attends = await _may(user, Action.ATTEND, meeting)
         if self.attends:
             await _connected(meeting, user, self.connection_id, track=True)
             self.tracked = True

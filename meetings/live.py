@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.db import database_sync_to_async as _db_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -235,19 +235,31 @@ def sitting_changed(meeting) -> None:
     transaction.on_commit(lambda: request_publish(meeting_id))
 
 
-def _publish_texts(meeting_id: int) -> dict[str, str] | None:
-    """Build, diff and record the next update of each audience (one transaction).
+def _read_unpublished(meeting_id: int) -> tuple[int, dict[str, dict]] | None:
+    """The sitting's version and both snapshots, read from one database snapshot.
 
-    Locking the state row serialises publishers of one sitting across
-    processes, and keeps changes from committing while the snapshot is read,
-    so the version and the state sent match.
+    No lock: on PostgreSQL the read runs in a REPEATABLE READ transaction, so
+    the version and the state it reads match (every change bumps the version
+    in its own transaction) while changes keep committing. Building the
+    snapshots under the state row's lock, as before, held up every ballot
+    (each bumps that row) for the whole build, several times a second during
+    a vote.
     """
     from meetings.models import Meeting, SittingState
 
+    # Within a caller's transaction (tests) a savepoint cannot change the
+    # isolation level; it reads with the caller's.
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        state, _ = SittingState.objects.get_or_create(meeting_id=meeting_id)
-        state = SittingState.objects.select_for_update().get(pk=meeting_id)
-        if state.published_version >= state.version:
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        row = (
+            SittingState.objects.filter(pk=meeting_id)
+            .values_list("version", "published_version")
+            .first()
+        )
+        if row is None or row[1] >= row[0]:
             return None
         meeting = (
             Meeting.objects.select_related("body", "current_item")
@@ -256,8 +268,30 @@ def _publish_texts(meeting_id: int) -> dict[str, str] | None:
         )
         if meeting is None:
             return None
+        return row[0], build_snapshots(meeting)
+
+
+def _publish_texts(meeting_id: int) -> dict[str, str] | None:
+    """Build, diff and record the next update of each audience.
+
+    The snapshots are read without a lock (``_read_unpublished``); the state
+    row is locked only to diff against the last push and record this one,
+    which serialises publishers of one sitting across processes. A publisher
+    that finds a push at or past its version already recorded sends nothing.
+    """
+    from meetings.models import SittingState
+
+    SittingState.objects.get_or_create(meeting_id=meeting_id)
+    read = _read_unpublished(meeting_id)
+    if read is None:
+        return None
+    version, snapshots = read
+    with transaction.atomic():
+        state = SittingState.objects.select_for_update().get(pk=meeting_id)
+        if state.published_version >= version:
+            return None
         texts = {}
-        for audience, built in build_snapshots(meeting).items():
+        for audience, built in snapshots.items():
             data = json.loads(_dumps(built))
             field = f"{audience}_json"
             old = json.loads(getattr(state, field) or "{}")
@@ -267,12 +301,12 @@ def _publish_texts(meeting_id: int) -> dict[str, str] | None:
             texts[audience] = _dumps(
                 {
                     "type": "update",
-                    "version": state.version,
+                    "version": version,
                     "prev": state.published_version,
                     "changes": changes,
                 }
             )
-        state.published_version = state.version
+        state.published_version = version
         state.save(update_fields=["published_version", "members_json", "public_json"])
     return texts
 
@@ -319,14 +353,14 @@ async def _request_publish(meeting_id: int) -> None:
     ):
         return  # the pending push will carry this change too
     wait = _last_publish.get(meeting_id, 0.0) + PUBLISH_INTERVAL - time.monotonic()
-    if wait <= 0:
-        _last_publish[meeting_id] = time.monotonic()
-        await publish(meeting_id)
-        return
-    # A fresh context: the caller's (a request thread waiting in async_to_sync)
-    # is gone by the time the delayed push runs.
+    # Always a task, never awaited here: the caller is a worker thread blocked
+    # in async_to_sync, and publishing needs a worker thread of its own to
+    # read the snapshot. Awaiting it held the request (a ballot) for the whole
+    # build and, with every worker casting at once, none was left to build:
+    # the casts waited for ever. A fresh context: the caller's is gone by the
+    # time the push runs.
     _pending[meeting_id] = asyncio.get_running_loop().create_task(
-        _publish_later(meeting_id, wait), context=contextvars.Context()
+        _publish_later(meeting_id, max(wait, 0.0)), context=contextvars.Context()
     )
 
 
