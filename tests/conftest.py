@@ -271,3 +271,19 @@ def pytest_configure(config):
     ]
     hashers.get_hashers.cache_clear()
     hashers.get_hashers_by_algorithm.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language, whatever the previous one read.
+
+    A request through the test client leaves its language active in the
+    thread; a later test comparing with a lazy string would then compare with
+    another language.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
