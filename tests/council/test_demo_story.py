@@ -4,11 +4,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from council.models import AuditEntry
 from meetings import demo as meetings_demo
 from meetings.models import AgendaItem, FloorRequest, Meeting, Recusal
 from minutes.models import DecisionRecord, Minutes, MinutesVersion
+from minutes.text import outcome_lines
 from voting import demo as voting_demo
 from voting import majority
 from voting.models import (
@@ -173,6 +175,12 @@ def test_the_minutes_name_those_against_and_give_secret_totals_only():
     assert items[3]["summary"]
     appointment = items[voting_demo.APPOINTMENT_POSITION]["vote"]
     assert appointment["secret"] and not appointment.get("names_against")
+    # A run-off tie goes to the older candidate, and the minutes say why.
+    assert appointment["tie_broken_by_age"]
+    with translation.override("fr"):
+        lines = outcome_lines(appointment)
+    assert any("Parité des voix" in line for line in lines)
+    assert any(appointment["appointed"] in line for line in lines)
     assert DecisionRecord.objects.filter(meeting=meeting).count() == len(
         [i for i in items.values() if i["vote"]]
     )
