@@ -31,3 +31,10 @@ def test_members_page_has_no_controls_link_for_a_councillor(sitting, councillor)
     html = response.content.decode()
     assert "data-vote-panel" in html
     assert reverse("voting:controls", args=[sitting.pk]) not in html
+
+
+def test_vote_controls_lead_back_to_the_console(sitting, chair):
+    response = client_for(chair).get(reverse("voting:controls", args=[sitting.pk]))
+    assert response.status_code == 200
+    console = reverse("meetings:sitting_console", args=[sitting.pk])
+    assert console in response.content.decode()
