@@ -21,8 +21,10 @@ from meetings.models import (
     AttendanceEvent,
     Convocation,
     Document,
+    FloorRequest,
     ItemSubmission,
     Meeting,
+    Recusal,
 )
 
 PAST_TITLE = "Séance ordinaire du conseil communal"
@@ -123,14 +125,55 @@ PAST_ITEMS = [
     ),
     (
         "Personnel communal — admission à la pension d'un agent",
-        Kind.APPOINTMENT,
+        Kind.DELIBERATION,
         Session.CLOSED,
         Vote.SECRET,
         "Demande de l'agent du 2 septembre.",
-        "",
+        "Le Conseil admet l'agent à la pension de retraite au 1er mars.",
         [],
     ),
 ]
+
+# When each item of the past sitting was taken up and left, in minutes after
+# the sitting's start (19:30): the speeches here and the votes (voting/demo.py)
+# fall inside these windows, and the sitting closes after the last one.
+PAST_TIMELINE = {
+    1: (6, 10),
+    2: (10, 18),
+    3: (18, 42),
+    4: (42, 58),
+    5: (58, 72),
+    6: (72, 92),
+    7: (92, 104),
+    8: (104, 132),
+    9: (135, 156),
+    10: (156, 162),
+}
+# Indices into [chair, *councillors]: PS 0-16, MR 17-27, LE 28-35, Ecolo
+# 36-42, PTB 43-48. Absences spread over the groups, as they are in life.
+PAST_EXCUSED = {7, 23, 34, 45, 47}
+PAST_ABSENT = {13, 42, 46}
+# (item position, member index, kind, seconds spoken)
+PAST_SPEECHES = [
+    (3, 38, "contribution", 246),
+    (3, 43, "contribution", 171),
+    (3, 2, "reply", 185),
+    (3, 30, "contribution", 132),
+    (3, 38, "reply", 61),
+    (4, 39, "contribution", 174),
+    (4, 19, "reply", 121),
+    (6, 37, "contribution", 203),
+    (6, 31, "contribution", 95),
+    (6, 4, "reply", 150),
+    (8, 28, "contribution", 312),
+    (8, 44, "contribution", 140),
+    (8, 6, "contribution", 228),
+    (8, 20, "contribution", 164),
+    (8, 36, "point_of_order", 38),
+    (8, 28, "reply", 75),
+]
+# The club's president does not take part in the vote on its subsidy.
+PAST_RECUSAL = (6, 9, "Membre du conseil d'administration du club bénéficiaire")
 
 NEXT_ITEMS = [
     (
@@ -441,13 +484,12 @@ def _past(cast, today: datetime.date) -> None:
         convened_at=convened,
         convened_by=cast.clerk,
         opened_at=start + datetime.timedelta(minutes=4),
-        closed_at=start + datetime.timedelta(hours=2, minutes=41),
+        closed_at=start + datetime.timedelta(minutes=PAST_TIMELINE[10][1] + 3),
     )
     _add_items(meeting, PAST_ITEMS, cast, convened)
     _convocations(meeting, convened)
     members = [cast.chair, *cast.councillors]
-    excused = set(range(44, 49))  # five excused, the rest present but three
-    absent = {41, 42, 43}
+    excused, absent = PAST_EXCUSED, PAST_ABSENT
     events = []
     for index, person in enumerate(members):
         if index in excused:
@@ -482,6 +524,83 @@ def _past(cast, today: datetime.date) -> None:
         obj=meeting,
         body=body,
         details={"state": meeting.state, "items": len(PAST_ITEMS)},
+    )
+
+
+def past_meeting(cast) -> Meeting | None:
+    return Meeting.objects.filter(body=cast.body, title=PAST_TITLE).first()
+
+
+def past_window(meeting, position: int) -> tuple[datetime.datetime, ...]:
+    """When the item at ``position`` was taken up and left in the past sitting."""
+    begin, end = PAST_TIMELINE[position]
+    return (
+        meeting.starts_at + datetime.timedelta(minutes=begin),
+        meeting.starts_at + datetime.timedelta(minutes=end),
+    )
+
+
+def _groups(cast) -> dict[int, str]:
+    from council.models import Mandate
+
+    return dict(
+        Mandate.objects.filter(body=cast.body, group__isnull=False).values_list(
+            "person_id", "group__short_name"
+        )
+    )
+
+
+def _record_floor(cast) -> None:
+    """The speeches and the recusal of the past sitting, as the console kept them."""
+    meeting = past_meeting(cast)
+    if meeting is None or FloorRequest.objects.filter(meeting=meeting).exists():
+        return
+    members = [cast.chair, *cast.councillors]
+    groups = _groups(cast)
+    items = {item.position: item for item in meeting.items.all()}
+    cursor: dict[int, datetime.datetime] = {}
+    speeches = []
+    for order, (position, index, kind, seconds) in enumerate(PAST_SPEECHES):
+        begin, _end = past_window(meeting, position)
+        granted = cursor.get(position, begin + datetime.timedelta(minutes=2))
+        ended = granted + datetime.timedelta(seconds=seconds)
+        cursor[position] = ended + datetime.timedelta(seconds=25)
+        person = members[index]
+        speeches.append(
+            FloorRequest(
+                meeting=meeting,
+                item=items[position],
+                person=person,
+                group=groups.get(person.pk, ""),
+                kind=kind,
+                status=FloorRequest.Status.SPOKEN,
+                requested_at=min(
+                    granted, begin + datetime.timedelta(seconds=40 + 7 * order)
+                ),
+                granted_at=granted,
+                ended_at=ended,
+                limit_seconds=300 if kind == "contribution" else 120,
+                seconds=seconds,
+                granted_by=cast.chair,
+            )
+        )
+    FloorRequest.objects.bulk_create(speeches)
+    position, index, reason = PAST_RECUSAL
+    Recusal.objects.get_or_create(
+        item=items[position],
+        person=members[index],
+        defaults={
+            "reason": reason,
+            "at": past_window(meeting, position)[0] + datetime.timedelta(minutes=1),
+            "recorded_by": cast.clerk,
+        },
+    )
+    audit_record(
+        actor=cast.clerk,
+        action="meeting.demo_seed_floor",
+        obj=meeting,
+        body=meeting.body,
+        details={"speeches": len(speeches), "recusals": 1},
     )
 
 
@@ -552,4 +671,5 @@ def _upcoming(cast, today: datetime.date) -> None:
 def seed(cast) -> None:
     today = timezone.localdate()
     _past(cast, today)
+    _record_floor(cast)
     _upcoming(cast, today)

@@ -204,7 +204,12 @@ def console_page(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, Action.CHAIR_SITTING, meeting.body)
     context = _context(request, meeting, live.MEMBERS)
     people, groups = live.speaking_totals(meeting)
-    context |= {"speaking_people": people, "speaking_groups": groups}
+    # Other apps' panels (the vote) belong on the chair's console too.
+    context |= {
+        "speaking_people": people,
+        "speaking_groups": groups,
+        "sitting_panels": live.sitting_panels(),
+    }
     return render(request, "meetings/sitting/console.html", context)
 
 

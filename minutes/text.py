@@ -190,6 +190,10 @@ def decision_sentence(vote: dict) -> str:
     if decision == "rejected":
         return _("The proposal is rejected.")
     if decision == "appointed":
+        if vote.get("tie_broken_by_age"):
+            return _(
+                "The votes are tied: %(name)s, the older candidate, is appointed."
+            ) % {"name": vote.get("appointed", "")}
         return _("%(name)s is appointed.") % {"name": vote.get("appointed", "")}
     if decision == "void":
         return _("No vote was cast: the vote is void.")

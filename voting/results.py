@@ -33,6 +33,7 @@ class ItemOutcome:
     appointed: str = ""  # the candidate appointed, for appointments
     rounds: list[Round] = field(default_factory=list)
     announced: bool = True
+    tie_broken_by_age: bool = False  # the law gave a tie to the older candidate
 
 
 def item_outcomes(meeting) -> dict[int, ItemOutcome]:
@@ -85,6 +86,7 @@ def item_outcomes(meeting) -> dict[int, ItemOutcome]:
             appointed=result.appointed,
             rounds=rounds,
             announced=True,
+            tie_broken_by_age=bool(last.tie_broken_by_age),
         )
     return outcomes
 

@@ -25,6 +25,9 @@ def test_minutes_and_records_of_the_demo_sitting_once(monkeypatch):
     demo.seed(cast)
     demo.seed(cast)
     minutes = Minutes.objects.get(meeting=meeting)
-    assert MinutesVersion.objects.filter(minutes=minutes).count() == 1
+    # Drafted, then approved by the director-general: two versions, not four.
+    assert MinutesVersion.objects.filter(minutes=minutes).count() == 2
+    assert minutes.state == Minutes.State.AWAITING_ADOPTION
+    assert minutes.approved_by == cast.director_general
     assert DecisionRecord.objects.filter(meeting=meeting).count() == 1
     assert minutes.content["signatories"]["director_general"] == "Bernard Moreau"

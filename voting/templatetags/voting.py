@@ -16,6 +16,8 @@ def vote_panel(context, meeting, user):
         "request": context.get("request"),
         "poll": poll,
         "csrf_token": context.get("csrf_token"),
+        "controls": can(user, Action.OPEN_VOTE, meeting.body),
+        "meeting": meeting,
     }
     if poll is None:
         return data
