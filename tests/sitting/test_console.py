@@ -233,3 +233,36 @@ def test_unknown_console_action_is_not_found(meeting, chair):
         reverse("meetings:sitting_console_action", args=[meeting.pk, "dissolve"])
     )
     assert response.status_code == 404
+
+
+def _console_buttons(chair, meeting) -> dict[str, bool]:
+    """Each console button's label -> whether it can be pressed."""
+    import re
+
+    html = (
+        client_for(chair)
+        .get(
+            reverse("meetings:sitting_console", args=[meeting.pk]),
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        .content.decode()
+    )
+    buttons = re.findall(
+        r"<button type=\"submit\"[^>]*?( disabled)?>([^<]+)</button>", html
+    )
+    return {label.strip(): not disabled for disabled, label in buttons}
+
+
+def test_console_offers_only_the_transitions_the_state_allows(meeting, items, chair):
+    buttons = _console_buttons(chair, meeting)
+    assert buttons["Open the sitting"] and not buttons["Suspend"]
+    assert not buttons["Resume"] and not buttons["Close the sitting"]
+    assert not buttons["Enter closed session"]
+    services.sitting_open(meeting=meeting, by=chair)
+    buttons = _console_buttons(chair, meeting)
+    assert not buttons["Open the sitting"] and buttons["Suspend"]
+    assert buttons["Close the sitting"] and buttons["Enter closed session"]
+    assert not buttons["Leave closed session"]
+    services.sitting_suspend(meeting=meeting, by=chair)
+    buttons = _console_buttons(chair, meeting)
+    assert buttons["Resume"] and not buttons["Suspend"]
