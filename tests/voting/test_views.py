@@ -357,3 +357,20 @@ def test_ballot_page_speaks_the_member_s_language(
     client.cookies["django_language"] = language
     page = client.get(reverse("voting:poll", args=[secret_poll.pk])).content.decode()
     assert expected in page
+
+
+def test_poll_page_and_receipt_lead_back_to_the_sitting(secret_poll, councillor):
+    from django.urls import reverse
+
+    from tests.voting.conftest import recent_client
+
+    client = recent_client(councillor)
+    sitting = reverse("meetings:sitting", args=[secret_poll.item.meeting_id])
+    page = client.get(reverse("voting:poll", args=[secret_poll.pk]))
+    assert sitting in page.content.decode()
+    receipt = client.post(
+        reverse("voting:cast", args=[secret_poll.pk]), {"choice": "yes"}
+    )
+    assert receipt.status_code == 200
+    assert Ballot.objects.filter(poll=secret_poll).count() == 1
+    assert sitting in receipt.content.decode()
