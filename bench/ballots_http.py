@@ -83,7 +83,7 @@ def setup(members: int):
         person=dg, body=body, role=Mandate.Role.DIRECTOR_GENERAL, start=start
     )
     sealing_key_setup(
-        body=body, holder=dg, passphrase="bench passphrase", confirm="bench passphrase"
+        body=body, by=dg, passphrase="bench passphrase", confirm="bench passphrase"
     )
     meeting = Meeting.objects.create(
         body=body,

@@ -79,9 +79,7 @@ def main() -> None:
         person=dg, body=body, role=Mandate.Role.DIRECTOR_GENERAL, start=start
     )
     passphrase = "bench passphrase of the DG"
-    key = sealing_key_setup(
-        body=body, holder=dg, passphrase=passphrase, confirm=passphrase
-    )
+    key = sealing_key_setup(body=body, by=dg, passphrase=passphrase, confirm=passphrase)
     meeting = Meeting.objects.create(
         body=body,
         number=1,
@@ -101,9 +99,7 @@ def main() -> None:
     poll = poll_open(item=item, by=users[0])
     began = time.perf_counter()
     for i, user in enumerate(users):
-        secret_ballot_cast(
-            poll=poll, member=user, choice=("yes", "no", "abstain")[i % 3]
-        )
+        secret_ballot_cast(poll=poll, by=user, choice=("yes", "no", "abstain")[i % 3])
     casting = time.perf_counter() - began
 
     from voting.services.sealing import unlock_keyholder_key

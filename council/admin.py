@@ -25,7 +25,7 @@ class AuditedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         audit_record(
-            actor=request.user,
+            by=request.user,
             action=f"admin.{obj._meta.model_name}.{'change' if change else 'create'}",
             obj=obj,
             body=_body_of(obj),
@@ -37,14 +37,14 @@ class AuditedAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
         for obj in formset.new_objects + [o for o, _fields in formset.changed_objects]:
             audit_record(
-                actor=request.user,
+                by=request.user,
                 action=f"admin.{obj._meta.model_name}.save",
                 obj=obj,
                 body=_body_of(obj),
             )
         for obj in formset.deleted_objects:
             audit_record(
-                actor=request.user,
+                by=request.user,
                 action=f"admin.{obj._meta.model_name}.delete",
                 body=_body_of(obj),
                 details={"label": str(obj)},  # the row, and its id, are gone
@@ -52,7 +52,7 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         audit_record(
-            actor=request.user,
+            by=request.user,
             action=f"admin.{obj._meta.model_name}.delete",
             body=_body_of(obj),
             details={"id": obj.pk, "label": str(obj)},

@@ -24,7 +24,7 @@ def _lock_chain() -> None:
 
 def audit_record(
     *,
-    actor,
+    by,
     action: str,
     obj=None,
     body=None,
@@ -41,8 +41,8 @@ def audit_record(
         entry = AuditEntry(
             sequence=(last.sequence + 1) if last else 1,
             at=timezone.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
-            actor_label=actor.display_name if getattr(actor, "pk", None) else "system",
+            actor=by if getattr(by, "pk", None) else None,
+            actor_label=by.display_name if getattr(by, "pk", None) else "system",
             action=action,
             body=body,
             object_type=obj._meta.label_lower if obj is not None else "",

@@ -519,7 +519,7 @@ def _past(cast, today: datetime.date) -> None:
             )
     AttendanceEvent.objects.bulk_create(events)
     audit_record(
-        actor=cast.clerk,
+        by=cast.clerk,
         action="meeting.demo_seed",
         obj=meeting,
         body=body,
@@ -596,7 +596,7 @@ def _record_floor(cast) -> None:
         },
     )
     audit_record(
-        actor=cast.clerk,
+        by=cast.clerk,
         action="meeting.demo_seed_floor",
         obj=meeting,
         body=meeting.body,
@@ -659,7 +659,7 @@ def _upcoming(cast, today: datetime.date) -> None:
         item=member_item,
     )
     audit_record(
-        actor=cast.clerk,
+        by=cast.clerk,
         action="meeting.demo_seed",
         obj=meeting,
         body=body,

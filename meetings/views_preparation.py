@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from council.models import Body
 from council.permissions import NOT_ALLOWED, Action, can, require
+from council.refusals import show_refusal
 from meetings.calendars import body_feed_ics
 from meetings.forms import (
     ConveneForm,
@@ -51,10 +52,6 @@ def _meeting(pk: int) -> Meeting:
 
 def _item(pk: int) -> AgendaItem:
     return get_object_or_404(AgendaItem.objects.select_related("meeting__body"), pk=pk)
-
-
-def _errors(error: ValidationError) -> list[str]:
-    return list(error.messages)
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -244,11 +241,6 @@ def item_edit(request, pk: int):
     )
 
 
-def _refused(request, error: ValidationError) -> None:
-    for message in _errors(error):
-        messages.error(request, message)
-
-
 @login_required
 @require_POST
 def item_delete(request, pk: int):
@@ -258,7 +250,7 @@ def item_delete(request, pk: int):
     try:
         agenda.item_delete(item=item, by=request.user)
     except ValidationError as error:
-        _refused(request, error)
+        show_refusal(request, error)
     else:
         messages.success(request, _("The item was removed from the agenda."))
     return redirect("meetings:meeting_edit", meeting.pk)
@@ -275,7 +267,7 @@ def item_move(request, pk: int):
             item=item, by=request.user, direction=request.POST.get("direction", "")
         )
     except ValidationError as error:
-        _refused(request, error)
+        show_refusal(request, error)
         return redirect(f"{meeting_edit_url(meeting)}#item-{item.pk}")
     messages.success(
         request,
@@ -309,7 +301,7 @@ def document_upload(request, pk: int):
             title=form.cleaned_data["title"],
         )
     except ValidationError as error:
-        _refused(request, error)
+        show_refusal(request, error)
     else:
         messages.success(
             request,
@@ -328,7 +320,7 @@ def document_delete(request, pk: int):
     try:
         documents.document_delete(document=document, by=request.user)
     except ValidationError as error:
-        _refused(request, error)
+        show_refusal(request, error)
     else:
         messages.success(request, _("The document was removed."))
     return redirect("meetings:item_edit", document.item_id)
@@ -417,7 +409,7 @@ def submission_decide(request, pk: int):
         else:
             messages.error(request, _("Accept or decline the item."))
     except ValidationError as error:
-        _refused(request, error)
+        show_refusal(request, error)
     return redirect(f"{meeting_edit_url(meeting)}#submissions")
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from council.permissions import Action, can, require
+from council.refusals import show_refusal
 from meetings import live
 from meetings.attendance import last_events
 from meetings.models import AgendaItem, AttendanceEvent, FloorRequest, Meeting, Recusal
@@ -133,7 +134,7 @@ def _run(request: HttpRequest, function, success: str, **kwargs) -> None:
     try:
         function(**kwargs)
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        show_refusal(request, exc)
     else:
         if success:
             messages.success(request, success)
@@ -259,7 +260,7 @@ def console_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             kwargs["request"] = _request_from_post(request, meeting)
         function(**kwargs)
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        show_refusal(request, exc)
     return redirect("meetings:sitting_console", pk=pk)
 
 
@@ -317,7 +318,7 @@ def register_record(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
         )
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        show_refusal(request, exc)
     return redirect("meetings:sitting_register", pk=pk)
 
 
@@ -344,7 +345,7 @@ def register_recusal(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
     except ValidationError as exc:
-        messages.error(request, exc.messages[0])
+        show_refusal(request, exc)
     if can(request.user, Action.RECORD_ATTENDANCE, meeting.body):
         return redirect("meetings:sitting_register", pk=pk)
     return redirect("meetings:sitting_console", pk=pk)

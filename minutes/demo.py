@@ -42,13 +42,13 @@ def seed(cast) -> None:
         return
     minutes = Minutes.objects.filter(meeting=meeting).first()
     if minutes is None or minutes.is_draft:
-        minutes = services.minutes_generate(meeting=meeting, actor=cast.clerk)
+        minutes = services.minutes_generate(meeting=meeting, by=cast.clerk)
         minutes = _summaries(minutes, cast)
         _approve(minutes, cast)
     if not DecisionRecord.objects.filter(meeting=meeting).exists():
         # Nothing may be decided (yet) in the demo sitting.
         with contextlib.suppress(ValidationError):
-            services.decision_records_issue(meeting=meeting, actor=cast.clerk)
+            services.decision_records_issue(meeting=meeting, by=cast.clerk)
 
 
 def _summaries(minutes: Minutes, cast) -> Minutes:
@@ -59,7 +59,7 @@ def _summaries(minutes: Minutes, cast) -> Minutes:
     }
     if not summaries:
         return minutes
-    return services.minutes_edit(minutes=minutes, actor=cast.clerk, summaries=summaries)
+    return services.minutes_edit(minutes=minutes, by=cast.clerk, summaries=summaries)
 
 
 def _approve(minutes: Minutes, cast) -> None:
@@ -75,4 +75,4 @@ def _approve(minutes: Minutes, cast) -> None:
         if item is not None:
             minutes.approval_item = item
             minutes.save(update_fields=["approval_item"])
-    services.minutes_approve(minutes=minutes, actor=cast.director_general)
+    services.minutes_approve(minutes=minutes, by=cast.director_general)

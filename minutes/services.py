@@ -7,7 +7,7 @@ import logging
 import threading
 import zoneinfo
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Max
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, override
 from council.audit import audit_record
 from council.models import Body
 from council.permissions import NOT_ALLOWED, Action, can, require
+from council.refusals import Refusal
 from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
 from minutes import pdf, records
@@ -76,13 +77,13 @@ def _minutes_locked(minutes: Minutes) -> Minutes:
     )
 
 
-def _new_version(minutes: Minutes, actor, note: str) -> None:
+def _new_version(minutes: Minutes, by, note: str) -> None:
     minutes.version += 1
     MinutesVersion.objects.create(
         minutes=minutes,
         number=minutes.version,
         content=minutes.content,
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=by if getattr(by, "pk", None) else None,
         note=note,
     )
 
@@ -91,20 +92,20 @@ def _new_version(minutes: Minutes, actor, note: str) -> None:
 
 
 @transaction.atomic
-def minutes_generate(*, meeting: Meeting, actor) -> Minutes:
+def minutes_generate(*, meeting: Meeting, by) -> Minutes:
     """Draft (or redraft) the minutes from what the sitting recorded.
 
     A redraft keeps the summaries the clerk already wrote.
     """
-    if actor is not None:
-        require(actor, Action.DRAFT_MINUTES, meeting.body)
+    if by is not None:
+        require(by, Action.DRAFT_MINUTES, meeting.body)
     if meeting.state != Meeting.State.CLOSED:
-        raise ValidationError(MEETING_NOT_CLOSED)
+        raise Refusal(MEETING_NOT_CLOSED)
     content = records.minutes_content(meeting)
     minutes, created = Minutes.objects.get_or_create(meeting=meeting)
     minutes = _minutes_locked(minutes)
     if not minutes.is_draft:
-        raise ValidationError(NOT_DRAFT)
+        raise Refusal(NOT_DRAFT)
     if not created:
         summaries = {i["id"]: i.get("summary", "") for i in minutes.content["items"]}
         for item in content["items"]:
@@ -113,10 +114,10 @@ def minutes_generate(*, meeting: Meeting, actor) -> Minutes:
         if content == minutes.content:
             return minutes
     minutes.content = content
-    _new_version(minutes, actor, _("Drafted from the sitting's record"))
+    _new_version(minutes, by, _("Drafted from the sitting's record"))
     minutes.save()
     audit_record(
-        actor=actor,
+        by=by,
         action="minutes.generate",
         obj=minutes,
         body=meeting.body,
@@ -129,36 +130,36 @@ def minutes_generate(*, meeting: Meeting, actor) -> Minutes:
 def minutes_edit(
     *,
     minutes: Minutes,
-    actor,
+    by,
     summaries: dict[int, str],
     introduction: str | None = None,
 ) -> Minutes:
     """Save the clerk's debate summaries (stored as typed; rendered safely)."""
     minutes = _minutes_locked(minutes)
-    require(actor, Action.DRAFT_MINUTES, minutes.meeting.body)
+    require(by, Action.DRAFT_MINUTES, minutes.meeting.body)
     if minutes.is_adopted:
-        raise ValidationError(ALREADY_ADOPTED)
+        raise Refusal(ALREADY_ADOPTED)
     if not minutes.is_draft:
-        raise ValidationError(NOT_DRAFT)
+        raise Refusal(NOT_DRAFT)
     content = copy.deepcopy(minutes.content)
     by_id = {item["id"]: item for item in content["items"]}
     for item_id, summary in summaries.items():
         if item_id not in by_id:
-            raise ValidationError(UNKNOWN_ITEM)
+            raise Refusal(UNKNOWN_ITEM)
         if len(summary) > MAX_SUMMARY:
-            raise ValidationError(SUMMARY_TOO_LONG)
+            raise Refusal(SUMMARY_TOO_LONG)
         by_id[item_id]["summary"] = summary.strip()
     if introduction is not None:
         if len(introduction) > MAX_SUMMARY:
-            raise ValidationError(SUMMARY_TOO_LONG)
+            raise Refusal(SUMMARY_TOO_LONG)
         content["introduction"] = introduction.strip()
     if content == minutes.content:
         return minutes
     minutes.content = content
-    _new_version(minutes, actor, _("Summaries edited"))
+    _new_version(minutes, by, _("Summaries edited"))
     minutes.save()
     audit_record(
-        actor=actor,
+        by=by,
         action="minutes.edit",
         obj=minutes,
         body=minutes.meeting.body,
@@ -180,7 +181,7 @@ def next_sitting(meeting: Meeting) -> Meeting | None:
     )
 
 
-def _place(minutes: Minutes, actor) -> AgendaItem | None:
+def _place(minutes: Minutes, by) -> AgendaItem | None:
     target = next_sitting(minutes.meeting)
     if target is None:
         return None
@@ -202,7 +203,7 @@ def _place(minutes: Minutes, actor) -> AgendaItem | None:
     minutes.approval_item = item
     sitting_changed(target)
     audit_record(
-        actor=actor,
+        by=by,
         action="minutes.place",
         obj=minutes,
         body=body,
@@ -221,21 +222,21 @@ def _zone(body: Body) -> zoneinfo.ZoneInfo:
 
 
 @transaction.atomic
-def minutes_approve(*, minutes: Minutes, actor) -> Minutes:
+def minutes_approve(*, minutes: Minutes, by) -> Minutes:
     """The DG approves the draft; it goes on the agenda of the next sitting."""
     minutes = _minutes_locked(minutes)
-    require(actor, Action.APPROVE_MINUTES, minutes.meeting.body)
+    require(by, Action.APPROVE_MINUTES, minutes.meeting.body)
     if not minutes.is_draft:
-        raise ValidationError(NOT_DRAFT)
+        raise Refusal(NOT_DRAFT)
     minutes.state = Minutes.State.AWAITING_ADOPTION
-    minutes.approved_by = actor
+    minutes.approved_by = by
     minutes.approved_at = timezone.now()
-    _new_version(minutes, actor, _("Approved by the director-general"))
+    _new_version(minutes, by, _("Approved by the director-general"))
     if minutes.approval_item_id is None:
-        _place(minutes, actor)
+        _place(minutes, by)
     minutes.save()
     audit_record(
-        actor=actor,
+        by=by,
         action="minutes.approve",
         obj=minutes,
         body=minutes.meeting.body,
@@ -245,41 +246,41 @@ def minutes_approve(*, minutes: Minutes, actor) -> Minutes:
 
 
 @transaction.atomic
-def minutes_place(*, minutes: Minutes, actor) -> AgendaItem:
+def minutes_place(*, minutes: Minutes, by) -> AgendaItem:
     """Put the approval on the next sitting once that sitting has been created."""
     minutes = _minutes_locked(minutes)
     if not (
-        can(actor, Action.DRAFT_MINUTES, minutes.meeting.body)
-        or can(actor, Action.APPROVE_MINUTES, minutes.meeting.body)
+        can(by, Action.DRAFT_MINUTES, minutes.meeting.body)
+        or can(by, Action.APPROVE_MINUTES, minutes.meeting.body)
     ):
-        require(actor, Action.DRAFT_MINUTES, minutes.meeting.body)
+        require(by, Action.DRAFT_MINUTES, minutes.meeting.body)
     if minutes.state != Minutes.State.AWAITING_ADOPTION:
-        raise ValidationError(NOT_AWAITING)
+        raise Refusal(NOT_AWAITING)
     if minutes.approval_item_id is not None:
-        raise ValidationError(ALREADY_PLACED)
-    item = _place(minutes, actor)
+        raise Refusal(ALREADY_PLACED)
+    item = _place(minutes, by)
     if item is None:
-        raise ValidationError(NO_NEXT_SITTING)
+        raise Refusal(NO_NEXT_SITTING)
     minutes.save()
     return item
 
 
 @transaction.atomic
-def minutes_reopen(*, minutes: Minutes, actor, reason: str) -> Minutes:
+def minutes_reopen(*, minutes: Minutes, by, reason: str) -> Minutes:
     """The DG sends approved-but-not-adopted minutes back to draft (an objection)."""
     minutes = _minutes_locked(minutes)
-    require(actor, Action.APPROVE_MINUTES, minutes.meeting.body)
+    require(by, Action.APPROVE_MINUTES, minutes.meeting.body)
     if minutes.state != Minutes.State.AWAITING_ADOPTION:
-        raise ValidationError(NOT_AWAITING)
+        raise Refusal(NOT_AWAITING)
     minutes.state = Minutes.State.DRAFT
     minutes.approved_by = None
     minutes.approved_at = None
     _new_version(
-        minutes, actor, _("Returned to draft: %(reason)s") % {"reason": reason[:150]}
+        minutes, by, _("Returned to draft: %(reason)s") % {"reason": reason[:150]}
     )
     minutes.save()
     audit_record(
-        actor=actor,
+        by=by,
         action="minutes.reopen",
         obj=minutes,
         body=minutes.meeting.body,
@@ -297,21 +298,21 @@ def objections_open(minutes: Minutes) -> bool:
 
 
 @transaction.atomic
-def objection_lodge(*, minutes: Minutes, actor, text: str) -> Objection:
+def objection_lodge(*, minutes: Minutes, by, text: str) -> Objection:
     minutes = _minutes_locked(minutes)
-    require(actor, Action.VOTE, minutes.meeting.body)
+    require(by, Action.VOTE, minutes.meeting.body)
     text = (text or "").strip()
     if not text:
-        raise ValidationError(OBJECTION_EMPTY)
+        raise Refusal(OBJECTION_EMPTY)
     if len(text) > MAX_SUMMARY:
-        raise ValidationError(SUMMARY_TOO_LONG)
+        raise Refusal(SUMMARY_TOO_LONG)
     if not objections_open(minutes):
-        raise ValidationError(OBJECTION_TOO_LATE)
-    objection = Objection.objects.create(minutes=minutes, member=actor, text=text)
+        raise Refusal(OBJECTION_TOO_LATE)
+    objection = Objection.objects.create(minutes=minutes, member=by, text=text)
     if minutes.approval_item_id is not None:
         sitting_changed(minutes.approval_item.meeting)
     audit_record(
-        actor=actor,
+        by=by,
         action="minutes.objection",
         obj=minutes,
         body=minutes.meeting.body,
@@ -321,35 +322,33 @@ def objection_lodge(*, minutes: Minutes, actor, text: str) -> Objection:
 
 
 @transaction.atomic
-def minutes_adopt(*, minutes: Minutes, actor, method: str) -> Minutes:
+def minutes_adopt(*, minutes: Minutes, by, method: str) -> Minutes:
     """Fix the minutes: by "no objection" (none lodged) or by the approval vote."""
     minutes = _minutes_locked(minutes)
     body = minutes.meeting.body
-    if not (
-        can(actor, Action.DRAFT_MINUTES, body) or can(actor, Action.CHAIR_SITTING, body)
-    ):
+    if not (can(by, Action.DRAFT_MINUTES, body) or can(by, Action.CHAIR_SITTING, body)):
         raise PermissionDenied(NOT_ALLOWED)
     if minutes.state != Minutes.State.AWAITING_ADOPTION:
-        raise ValidationError(NOT_AWAITING)
+        raise Refusal(NOT_AWAITING)
     if minutes.approval_item_id is None:
-        raise ValidationError(NOT_PLACED)
+        raise Refusal(NOT_PLACED)
     if method == Minutes.AdoptionMethod.NO_OBJECTION:
         if minutes.objections.exists():
-            raise ValidationError(OBJECTIONS_PENDING)
+            raise Refusal(OBJECTIONS_PENDING)
     elif method == Minutes.AdoptionMethod.VOTE:
         item = minutes.approval_item
         outcome = records.outcomes_for(item.meeting).get(item.pk)
         if outcome is None or outcome.decision != "adopted":
-            raise ValidationError(VOTE_NOT_ADOPTED)
+            raise Refusal(VOTE_NOT_ADOPTED)
     else:
-        raise ValidationError(_("Unknown way of adopting the minutes."))
+        raise Refusal(_("Unknown way of adopting the minutes."))
     minutes.state = Minutes.State.ADOPTED
     minutes.adopted_at = timezone.now()
     minutes.adoption_method = method
     minutes.save()
     sitting_changed(minutes.approval_item.meeting)
     audit_record(
-        actor=actor,
+        by=by,
         action="minutes.adopt",
         obj=minutes,
         body=body,
@@ -376,7 +375,7 @@ def _register(
     meeting: Meeting,
     item_id: int,
     minutes_content: dict,
-    actor,
+    by,
     supersedes: DecisionRecord | None = None,
     reason: str = "",
     decision_text: str | None = None,
@@ -405,7 +404,7 @@ def _register(
         correction_reason=reason,
     )
     audit_record(
-        actor=actor,
+        by=by,
         action="record.register",
         obj=record,
         body=meeting.body,
@@ -424,12 +423,12 @@ def _current_content(meeting: Meeting) -> dict:
 
 
 @transaction.atomic
-def decision_records_issue(*, meeting: Meeting, actor) -> list[DecisionRecord]:
+def decision_records_issue(*, meeting: Meeting, by) -> list[DecisionRecord]:
     """Register a record for every decided item that has none yet."""
-    if actor is not None:
-        require(actor, Action.PRINT_RECORDS, meeting.body)
+    if by is not None:
+        require(by, Action.PRINT_RECORDS, meeting.body)
     if meeting.state != Meeting.State.CLOSED:
-        raise ValidationError(MEETING_NOT_CLOSED)
+        raise Refusal(MEETING_NOT_CLOSED)
     content = _current_content(meeting)
     decided = [
         item
@@ -437,28 +436,26 @@ def decision_records_issue(*, meeting: Meeting, actor) -> list[DecisionRecord]:
         if item.get("vote") and item["vote"].get("announced", True)
     ]
     if not decided:
-        raise ValidationError(NOTHING_DECIDED)
+        raise Refusal(NOTHING_DECIDED)
     existing = set(
         DecisionRecord.objects.filter(meeting=meeting).values_list("item_id", flat=True)
     )
     return [
-        _register(
-            meeting=meeting, item_id=item["id"], minutes_content=content, actor=actor
-        )
+        _register(meeting=meeting, item_id=item["id"], minutes_content=content, by=by)
         for item in decided
         if item["id"] not in existing
     ]
 
 
 @transaction.atomic
-def decision_record_mark_printed(*, record: DecisionRecord, actor) -> DecisionRecord:
-    require(actor, Action.PRINT_RECORDS, record.body)
+def decision_record_mark_printed(*, record: DecisionRecord, by) -> DecisionRecord:
+    require(by, Action.PRINT_RECORDS, record.body)
     record = DecisionRecord.objects.select_for_update().get(pk=record.pk)
     if record.printed_at is None and not record.is_signed:
         record.printed_at = timezone.now()
         record.save(update_fields=["printed_at"])
         audit_record(
-            actor=actor,
+            by=by,
             action="record.print",
             obj=record,
             body=record.body,
@@ -485,45 +482,45 @@ def _scan_type(scan) -> str | None:
 def decision_record_sign(
     *,
     record: DecisionRecord,
-    actor,
+    by,
     signed_on: datetime.date,
     signatories: str,
     scan=None,
 ) -> DecisionRecord:
     """Record that the paper copy was signed in ink; the record is then final."""
-    require(actor, Action.RECORD_SIGNATURES, record.body)
+    require(by, Action.RECORD_SIGNATURES, record.body)
     record = (
         DecisionRecord.objects.select_for_update()
         .select_related("meeting")
         .get(pk=record.pk)
     )
     if record.is_signed:
-        raise ValidationError(RECORD_SIGNED)
+        raise Refusal(RECORD_SIGNED)
     if DecisionRecord.objects.filter(supersedes=record).exists():
-        raise ValidationError(RECORD_SUPERSEDED)
+        raise Refusal(RECORD_SUPERSEDED)
     sitting_day = timezone.localtime(
         record.meeting.starts_at, timezone=_zone(record.body)
     ).date()
     if not (sitting_day <= signed_on <= timezone.localdate()):
-        raise ValidationError(SIGNATURE_DATE_INVALID)
+        raise Refusal(SIGNATURE_DATE_INVALID)
     signatories = (signatories or "").strip()
     if not signatories:
-        raise ValidationError(SIGNATORIES_REQUIRED)
+        raise Refusal(SIGNATORIES_REQUIRED)
     if scan is not None:
         ext = _scan_type(scan)
         if ext is None:
-            raise ValidationError(SCAN_INVALID)
+            raise Refusal(SCAN_INVALID)
         name = f"{record.reference.replace('/', '-')}-signed.{ext}"
         record.scan.save(name, scan, save=False)
     record.signed_on = signed_on
     record.signatories = signatories[:500]
-    record.signature_recorded_by = actor
+    record.signature_recorded_by = by
     record.signature_recorded_at = timezone.now()
     if record.printed_at is None:
         record.printed_at = record.signature_recorded_at
     record.save()
     audit_record(
-        actor=actor,
+        by=by,
         action="record.sign",
         obj=record,
         body=record.body,
@@ -541,23 +538,23 @@ def decision_record_sign(
 def decision_record_correct(
     *,
     record: DecisionRecord,
-    actor,
+    by,
     reason: str,
     decision_text: str | None = None,
 ) -> DecisionRecord:
     """A correction is a new record, with a new reference, that supersedes the old."""
-    require(actor, Action.PRINT_RECORDS, record.body)
+    require(by, Action.PRINT_RECORDS, record.body)
     record = DecisionRecord.objects.select_for_update().get(pk=record.pk)
     if DecisionRecord.objects.filter(supersedes=record).exists():
-        raise ValidationError(RECORD_SUPERSEDED)
+        raise Refusal(RECORD_SUPERSEDED)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(CORRECTION_REASON_REQUIRED)
+        raise Refusal(CORRECTION_REASON_REQUIRED)
     return _register(
         meeting=record.meeting,
         item_id=record.item_id,
         minutes_content=_current_content(record.meeting),
-        actor=actor,
+        by=by,
         supersedes=record,
         reason=reason[:2000],
         decision_text=decision_text,
@@ -576,23 +573,23 @@ def extract_of(record: DecisionRecord) -> pdf.Extract:
 
 
 @transaction.atomic
-def print_job_start(*, meeting: Meeting, actor, kind: str) -> PrintJob:
+def print_job_start(*, meeting: Meeting, by, kind: str) -> PrintJob:
     """Queue a batch PDF; it renders in the background after commit."""
-    require(actor, Action.PRINT_RECORDS, meeting.body)
+    require(by, Action.PRINT_RECORDS, meeting.body)
     if kind not in PrintJob.Kind.values:
-        raise ValidationError(_("Unknown document."))
+        raise Refusal(_("Unknown document."))
     total = 1
     if kind == PrintJob.Kind.DECISIONS:
         total = DecisionRecord.objects.filter(meeting=meeting).current().count()
         if not total:
-            raise ValidationError(NOTHING_DECIDED)
+            raise Refusal(NOTHING_DECIDED)
     elif not Minutes.objects.filter(meeting=meeting).exists():
-        raise ValidationError(_("Draft the minutes first."))
+        raise Refusal(_("Draft the minutes first."))
     job = PrintJob.objects.create(
-        meeting=meeting, kind=kind, total=total, requested_by=actor
+        meeting=meeting, kind=kind, total=total, requested_by=by
     )
     audit_record(
-        actor=actor,
+        by=by,
         action="print.start",
         obj=job,
         body=meeting.body,

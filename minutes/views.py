@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from council.audit import audit_verify
 from council.models import Body
 from council.permissions import NOT_ALLOWED, Action, can, require
+from council.refusals import show_refusal
 from meetings.models import Meeting
 from minutes import forms, pdf, selectors, services
 from minutes.models import DecisionRecord, Minutes, PrintJob
@@ -48,11 +49,6 @@ def _may_read_minutes(user, minutes: Minutes) -> bool:
     if _staff(user, body):
         return True
     return can(user, Action.VIEW_MEMBER_AREA, body) and not minutes.is_draft
-
-
-def _error(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _pdf(data: bytes, filename: str) -> HttpResponse:
@@ -146,10 +142,10 @@ def minutes_generate(request, meeting_id: int):
     meeting = _meeting(meeting_id)
     require(request.user, Action.DRAFT_MINUTES, meeting.body)
     try:
-        services.minutes_generate(meeting=meeting, actor=request.user)
+        services.minutes_generate(meeting=meeting, by=request.user)
         messages.success(request, _("The draft minutes were drawn from the sitting."))
     except ValidationError as exc:
-        _error(request, exc)
+        show_refusal(request, exc)
     return redirect("minutes:minutes", meeting.pk)
 
 
@@ -166,7 +162,7 @@ def minutes_edit(request, meeting_id: int):
         try:
             services.minutes_edit(
                 minutes=minutes,
-                actor=request.user,
+                by=request.user,
                 summaries=form.summaries(),
                 introduction=form.cleaned_data["introduction"],
             )
@@ -188,7 +184,7 @@ def _minutes_action(request, meeting_id: int, call, success: str):
         call(minutes)
         messages.success(request, success)
     except ValidationError as exc:
-        _error(request, exc)
+        show_refusal(request, exc)
     return redirect("minutes:minutes", meeting.pk)
 
 
@@ -200,7 +196,7 @@ def minutes_approve(request, meeting_id: int):
     return _minutes_action(
         request,
         meeting_id,
-        lambda m: services.minutes_approve(minutes=m, actor=request.user),
+        lambda m: services.minutes_approve(minutes=m, by=request.user),
         _("The minutes are approved and placed for adoption at the next sitting."),
     )
 
@@ -215,7 +211,7 @@ def minutes_place(request, meeting_id: int):
     return _minutes_action(
         request,
         meeting_id,
-        lambda m: services.minutes_place(minutes=m, actor=request.user),
+        lambda m: services.minutes_place(minutes=m, by=request.user),
         _("The approval of the minutes is on the agenda of the next sitting."),
     )
 
@@ -233,7 +229,7 @@ def minutes_reopen(request, meeting_id: int):
         request,
         meeting_id,
         lambda m: services.minutes_reopen(
-            minutes=m, actor=request.user, reason=form.cleaned_data["reason"]
+            minutes=m, by=request.user, reason=form.cleaned_data["reason"]
         ),
         _("The minutes are a draft again."),
     )
@@ -252,7 +248,7 @@ def minutes_object(request, meeting_id: int):
         request,
         meeting_id,
         lambda m: services.objection_lodge(
-            minutes=m, actor=request.user, text=form.cleaned_data["text"]
+            minutes=m, by=request.user, text=form.cleaned_data["text"]
         ),
         _("Your objection was recorded."),
     )
@@ -271,7 +267,7 @@ def minutes_adopt(request, meeting_id: int):
         request,
         meeting_id,
         lambda m: services.minutes_adopt(
-            minutes=m, actor=request.user, method=form.cleaned_data["method"]
+            minutes=m, by=request.user, method=form.cleaned_data["method"]
         ),
         _("The minutes are adopted and can no longer be changed."),
     )
@@ -375,13 +371,13 @@ def decisions_issue(request, meeting_id: int):
     meeting = _meeting(meeting_id)
     require(request.user, Action.PRINT_RECORDS, meeting.body)
     try:
-        made = services.decision_records_issue(meeting=meeting, actor=request.user)
+        made = services.decision_records_issue(meeting=meeting, by=request.user)
         messages.success(
             request,
             _("%(count)d decision records registered.") % {"count": len(made)},
         )
     except ValidationError as exc:
-        _error(request, exc)
+        show_refusal(request, exc)
     return redirect("minutes:decisions", meeting.pk)
 
 
@@ -398,7 +394,7 @@ def record_pdf(request, pk: int):
     _require_any(request.user, record.body, Action.PRINT_RECORDS, Action.OVERSEE)
     data = pdf.decision_extract(services.extract_of(record))
     if can(request.user, Action.PRINT_RECORDS, record.body):
-        services.decision_record_mark_printed(record=record, actor=request.user)
+        services.decision_record_mark_printed(record=record, by=request.user)
     return _pdf(data, f"{record.reference.replace('/', '-')}.pdf")
 
 
@@ -429,7 +425,7 @@ def record_sign(request, pk: int):
         try:
             services.decision_record_sign(
                 record=record,
-                actor=request.user,
+                by=request.user,
                 signed_on=form.cleaned_data["signed_on"],
                 signatories=form.cleaned_data["signatories"],
                 scan=form.cleaned_data["scan"],
@@ -450,7 +446,7 @@ def record_correct(request, pk: int):
         try:
             new = services.decision_record_correct(
                 record=record,
-                actor=request.user,
+                by=request.user,
                 reason=form.cleaned_data["reason"],
                 decision_text=form.cleaned_data["decision_text"] or None,
             )
@@ -476,9 +472,9 @@ def print_start(request, meeting_id: int, kind: str):
     meeting = _meeting(meeting_id)
     require(request.user, Action.PRINT_RECORDS, meeting.body)
     try:
-        job = services.print_job_start(meeting=meeting, actor=request.user, kind=kind)
+        job = services.print_job_start(meeting=meeting, by=request.user, kind=kind)
     except ValidationError as exc:
-        _error(request, exc)
+        show_refusal(request, exc)
         return redirect("minutes:decisions", meeting.pk)
     return redirect(job)
 

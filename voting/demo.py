@@ -96,7 +96,7 @@ def seed(cast) -> None:
         ).exists():
             sealing_key_setup(
                 body=cast.body,
-                holder=holder,
+                by=holder,
                 passphrase=DEMO_SEALING_PASSPHRASE,
                 confirm=DEMO_SEALING_PASSPHRASE,
             )
@@ -175,7 +175,7 @@ def _record_votes(cast) -> None:
             cast, appointment, choices, rounds=(number, previous, running)
         )
     audit_record(
-        actor=cast.clerk,
+        by=cast.clerk,
         action="voting.demo_seed",
         obj=meeting,
         body=meeting.body,

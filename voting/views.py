@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from council.auth import logged_in_recently, recent_login_required
 from council.models import Body, User
 from council.permissions import Action, can, require
+from council.refusals import Refusal, show_refusal
 from meetings.attendance import may_vote
 from meetings.models import AgendaItem, Meeting
 from voting import selectors
@@ -29,7 +30,6 @@ from voting.forms import (
     ProxyVoteForm,
 )
 from voting.models import Candidate, Poll, PublicVote, SealingKey
-from voting.services import VotingError
 from voting.services.ballots import in_room, public_vote_cast, secret_ballot_cast
 from voting.services.keys import sealing_key_setup
 from voting.services.polls import (
@@ -146,8 +146,8 @@ def poll_vote(request, poll_id: int):
         public_vote_cast(
             poll=poll, member=request.user, choice=form.cleaned_data["choice"]
         )
-    except VotingError as exc:
-        messages.error(request, exc.message)
+    except Refusal as exc:
+        show_refusal(request, exc)
         return redirect(poll)
     messages.success(
         request, _("Your vote is recorded: %(label)s.") % {"label": form.label_of()}
@@ -167,13 +167,13 @@ def _poll_cast(request, poll_id: int):
         return _render_poll(request, poll, form=form, status=400)
     try:
         result = secret_ballot_cast(
-            poll=poll, member=request.user, choice=form.cleaned_data["choice"]
+            poll=poll, by=request.user, choice=form.cleaned_data["choice"]
         )
-    except VotingError as exc:
+    except Refusal as exc:
         return render(
             request,
             "voting/refused.html",
-            {"poll": poll, "error": exc.message},
+            {"poll": poll, "error": str(exc)},
             status=409,
         )
     return render(request, "voting/receipt.html", {"poll": poll, "result": result})
@@ -228,8 +228,8 @@ def vote_open(request, meeting_id: int):
         return redirect("voting:controls", meeting_id=meeting.pk)
     try:
         poll_open(item=meeting.current_item, by=request.user)
-    except VotingError as exc:
-        messages.error(request, exc.message)
+    except Refusal as exc:
+        show_refusal(request, exc)
     else:
         messages.success(request, _("The vote is open."))
     return redirect("voting:controls", meeting_id=meeting.pk)
@@ -242,8 +242,8 @@ def vote_close(request, poll_id: int):
     require(request.user, Action.OPEN_VOTE, poll.item.meeting.body)
     try:
         poll_close(poll=poll, by=request.user)
-    except VotingError as exc:
-        messages.error(request, exc.message)
+    except Refusal as exc:
+        show_refusal(request, exc)
     else:
         messages.success(request, _("The vote is closed."))
     return redirect("voting:controls", meeting_id=poll.item.meeting_id)
@@ -273,8 +273,8 @@ def proxy_vote(request, poll_id: int):
                 choice=form.cleaned_data["choice"],
                 by=request.user,
             )
-        except VotingError as exc:
-            messages.error(request, exc.message)
+        except Refusal as exc:
+            show_refusal(request, exc)
         else:
             messages.success(
                 request,
@@ -329,8 +329,8 @@ def unseal(request, poll_id: int):
             poll_unseal(
                 poll=poll, by=request.user, passphrase=form.cleaned_data["passphrase"]
             )
-        except VotingError as exc:
-            form.add_error(None, exc.message)
+        except Refusal as exc:
+            form.add_error(None, exc)
             status = 400
         else:
             messages.success(request, _("The ballot box is unsealed."))
@@ -353,8 +353,8 @@ def announce(request, poll_id: int):
     if request.method == "POST":
         try:
             poll_announce(poll=poll, by=request.user)
-        except VotingError as exc:
-            messages.error(request, exc.message)
+        except Refusal as exc:
+            show_refusal(request, exc)
         else:
             messages.success(request, _("The result is announced to the sitting."))
             return redirect(poll)
@@ -379,12 +379,12 @@ def key_setup(request, slug: str):
             try:
                 sealing_key_setup(
                     body=body,
-                    holder=request.user,
+                    by=request.user,
                     passphrase=form.cleaned_data["passphrase"],
                     confirm=form.cleaned_data["confirm"],
                 )
-            except VotingError as exc:
-                form.add_error(None, exc.message)
+            except Refusal as exc:
+                form.add_error(None, exc)
             else:
                 messages.success(request, _("Your sealing key is set up."))
                 return redirect("voting:key_setup", slug=body.slug)
@@ -423,8 +423,8 @@ def candidates(request, item_id: int):
                     name=form.cleaned_data["name"],
                     birth_date=form.cleaned_data["birth_date"],
                 )
-            except VotingError as exc:
-                form.add_error(None, exc.message)
+            except Refusal as exc:
+                form.add_error(None, exc)
             else:
                 return redirect("voting:candidates", item_id=item.pk)
     return render(
@@ -445,8 +445,8 @@ def candidate_delete(request, candidate_id: int):
         raise PermissionDenied
     try:
         candidate_remove(candidate=candidate, by=request.user)
-    except VotingError as exc:
-        messages.error(request, exc.message)
+    except Refusal as exc:
+        show_refusal(request, exc)
     return redirect("voting:candidates", item_id=candidate.item_id)
 
 

@@ -8,13 +8,13 @@ agenda queue up instead of drawing the same number; items are then renumbered
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.permissions import Action, is_member, require
+from council.refusals import Refusal
 from meetings.models import AgendaItem, Meeting
 
 Kind = AgendaItem.Kind
@@ -44,7 +44,7 @@ def _lock_meeting(meeting_id: int) -> Meeting:
         Meeting.objects.select_for_update().select_related("body").get(pk=meeting_id)
     )
     if not meeting.is_editable:
-        raise ValidationError(AGENDA_LOCKED, code="agenda_locked")
+        raise Refusal(AGENDA_LOCKED, code="agenda_locked")
     return meeting
 
 
@@ -57,7 +57,7 @@ def _enforce_rules(item: AgendaItem, meeting: Meeting) -> None:
     if item.rapporteur_id and not is_member(
         item.rapporteur, meeting.body, on=meeting.sitting_day
     ):
-        raise ValidationError({"rapporteur": RAPPORTEUR_NOT_MEMBER})
+        raise Refusal({"rapporteur": RAPPORTEUR_NOT_MEMBER})
 
 
 def renumber(meeting: Meeting, ordered_ids: list[int]) -> None:
@@ -98,7 +98,7 @@ def item_create(*, meeting: Meeting, by, **fields: Any) -> AgendaItem:
         item.full_clean(exclude=["meeting"])
         item.save()
         audit_record(
-            actor=by,
+            by=by,
             action="agenda_item.create",
             obj=item,
             body=locked.body,
@@ -126,7 +126,7 @@ def item_update(*, item: AgendaItem, by, **fields: Any) -> AgendaItem:
         fresh.full_clean(exclude=["meeting"])
         fresh.save()
         audit_record(
-            actor=by,
+            by=by,
             action="agenda_item.update",
             obj=fresh,
             body=locked.body,
@@ -142,7 +142,7 @@ def item_delete(*, item: AgendaItem, by) -> None:
         fresh = AgendaItem.objects.get(pk=item.pk)
         details = {"meeting": locked.pk, "title": fresh.title}
         audit_record(
-            actor=by,
+            by=by,
             action="agenda_item.delete",
             obj=fresh,
             body=locked.body,
@@ -161,22 +161,22 @@ def item_move(*, item: AgendaItem, by, direction: str) -> AgendaItem:
     """Swap the item with its neighbour; numbers stay 1..n without gaps."""
     require(by, Action.PREPARE_MEETINGS, item.meeting.body)
     if direction not in (UP, DOWN):
-        raise ValidationError(BAD_DIRECTION, code="bad_direction")
+        raise Refusal(BAD_DIRECTION, code="bad_direction")
     with transaction.atomic():
         locked = _lock_meeting(item.meeting_id)
         # Read the order after taking the lock: another clerk's move is seen.
         ids = _ordered_ids(locked)
         if item.pk not in ids:
-            raise ValidationError(ITEM_GONE, code="item_gone")
+            raise Refusal(ITEM_GONE, code="item_gone")
         index = ids.index(item.pk)
         target = index - 1 if direction == UP else index + 1
         if not 0 <= target < len(ids):
-            raise ValidationError(CANNOT_MOVE, code="cannot_move")
+            raise Refusal(CANNOT_MOVE, code="cannot_move")
         ids[index], ids[target] = ids[target], ids[index]
         renumber(locked, ids)
         fresh = AgendaItem.objects.get(pk=item.pk)
         audit_record(
-            actor=by,
+            by=by,
             action="agenda_item.move",
             obj=fresh,
             body=locked.body,

@@ -114,7 +114,7 @@ def convocations_send(*, meeting_id: int) -> int:
             sent += 1
     with transaction.atomic():
         audit_record(
-            actor=None,
+            by=None,
             action="meeting.convocations_sent",
             obj=meeting,
             body=meeting.body,
@@ -130,7 +130,7 @@ def convocations_resend(*, meeting: Meeting, by) -> int:
         return 0
     with transaction.atomic():
         audit_record(
-            actor=by,
+            by=by,
             action="meeting.convocations_resend",
             obj=meeting,
             body=meeting.body,

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.permissions import NOT_ALLOWED, Action, can, require
+from council.refusals import Refusal
 from meetings.models import AgendaItem, Document, Meeting
 
 MAX_UPLOAD_BYTES = getattr(settings, "MEETINGS_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
@@ -69,11 +70,11 @@ def clean_file_name(name: str) -> str:
     name = re.sub(r"[^\w.\- ()]+", "_", name, flags=re.UNICODE)
     name = re.sub(r"\s+", " ", name).strip(" ._-")
     if "." not in name:
-        raise ValidationError(FILE_NAME_INVALID, code="name")
+        raise Refusal(FILE_NAME_INVALID, code="name")
     stem, extension = name.rsplit(".", 1)
     stem = stem.strip(" ._-")[: MAX_NAME_LENGTH - len(extension) - 1]
     if not stem or not extension:
-        raise ValidationError(FILE_NAME_INVALID, code="name")
+        raise Refusal(FILE_NAME_INVALID, code="name")
     return f"{stem}.{extension.lower()}"
 
 
@@ -117,7 +118,7 @@ class CheckedFile:
 
 def check_size(size: int) -> None:
     if size > MAX_UPLOAD_BYTES:
-        raise ValidationError(
+        raise Refusal(
             FILE_TOO_LARGE,
             code="size",
             params={"limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
@@ -127,13 +128,13 @@ def check_size(size: int) -> None:
 def check_upload(*, name: str, data: bytes) -> CheckedFile:
     check_size(len(data))
     if not data:
-        raise ValidationError(FILE_EMPTY, code="empty")
+        raise Refusal(FILE_EMPTY, code="empty")
     clean = clean_file_name(name)
     extension = clean.rsplit(".", 1)[1]
     if extension not in CONTENT_TYPES:
-        raise ValidationError(FILE_TYPE_REFUSED, code="type")
+        raise Refusal(FILE_TYPE_REFUSED, code="type")
     if extension not in sniff(data):
-        raise ValidationError(FILE_CONTENT_MISMATCH, code="content")
+        raise Refusal(FILE_CONTENT_MISMATCH, code="content")
     return CheckedFile(clean, extension, CONTENT_TYPES[extension], data)
 
 
@@ -145,7 +146,7 @@ def document_upload(
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
         if not meeting.is_editable:
-            raise ValidationError(AGENDA_LOCKED, code="agenda_locked")
+            raise Refusal(AGENDA_LOCKED, code="agenda_locked")
         document = Document(
             item=item,
             title=title.strip()[:300],
@@ -162,7 +163,7 @@ def document_upload(
         try:
             document.save()
             audit_record(
-                actor=by,
+                by=by,
                 action="document.upload",
                 obj=document,
                 body=meeting.body,
@@ -185,9 +186,9 @@ def document_delete(*, document: Document, by) -> None:
     with transaction.atomic():
         locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if not locked.is_editable:
-            raise ValidationError(AGENDA_LOCKED, code="agenda_locked")
+            raise Refusal(AGENDA_LOCKED, code="agenda_locked")
         audit_record(
-            actor=by,
+            by=by,
             action="document.delete",
             obj=document,
             body=meeting.body,
@@ -230,7 +231,7 @@ def document_open(*, document: Document, by):
     if item.is_closed_session:
         with transaction.atomic():
             audit_record(
-                actor=by,
+                by=by,
                 action="document.download_closed",
                 obj=document,
                 body=meeting.body,

@@ -10,7 +10,6 @@ the chair's console and announce themselves to the sitting.
 import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from council.audit import audit_record
 from council.models import Body
 from council.permissions import Action, require
+from council.refusals import Refusal
 from meetings import live
 from meetings.models import Meeting
 from meetings.services import deadlines
@@ -82,7 +82,7 @@ def _locked(meeting: Meeting) -> Meeting:
 def _check_transition(meeting: Meeting, name: str) -> str:
     sources, target = TRANSITIONS[name]
     if meeting.state not in sources:
-        raise ValidationError(
+        raise Refusal(
             ILLEGAL_TRANSITION,
             code="illegal_transition",
             params={
@@ -101,12 +101,12 @@ def _refresh(meeting: Meeting, fresh: Meeting) -> None:
 
 def _validate(meeting: Meeting) -> None:
     if meeting.expected_end and meeting.expected_end <= meeting.starts_at:
-        raise ValidationError({"expected_end": END_BEFORE_START})
+        raise Refusal({"expected_end": END_BEFORE_START})
     if (
         meeting.video_provider == Meeting.VideoProvider.EXTERNAL
         and not meeting.video_url
     ):
-        raise ValidationError({"video_url": EXTERNAL_LINK_MISSING})
+        raise Refusal({"video_url": EXTERNAL_LINK_MISSING})
 
 
 def remote_statement_complete(meeting: Meeting) -> bool:
@@ -136,7 +136,7 @@ def meeting_create(*, body: Body, by, **fields: Any) -> Meeting:
         meeting.full_clean(exclude=["current_item"])
         meeting.save()
         audit_record(
-            actor=by,
+            by=by,
             action="meeting.create",
             obj=meeting,
             body=body,
@@ -153,23 +153,23 @@ def meeting_update(*, meeting: Meeting, by, **fields: Any) -> Meeting:
     with transaction.atomic():
         fresh = _locked(meeting)
         if not fresh.is_editable:
-            raise ValidationError(NOT_EDITABLE, code="not_editable")
+            raise Refusal(NOT_EDITABLE, code="not_editable")
         changed = {
             name: str(value)
             for name, value in fields.items()
             if getattr(fresh, name) != value
         }
         if fresh.state == State.CONVENED and set(changed) & set(CONVENED_FIELDS):
-            raise ValidationError(RESCHEDULE_AFTER_CONVENING, code="convened")
+            raise Refusal(RESCHEDULE_AFTER_CONVENING, code="convened")
         for name, value in fields.items():
             setattr(fresh, name, value)
         _validate(fresh)
         if fresh.state == State.CONVENED and not remote_statement_complete(fresh):
-            raise ValidationError(REMOTE_STATEMENT_MISSING, code="remote_statement")
+            raise Refusal(REMOTE_STATEMENT_MISSING, code="remote_statement")
         fresh.full_clean(exclude=["current_item"])
         fresh.save()
         audit_record(
-            actor=by,
+            by=by,
             action="meeting.update",
             obj=fresh,
             body=fresh.body,
@@ -207,9 +207,9 @@ def meeting_convene(
         fresh = _locked(meeting)
         target = _check_transition(fresh, "convene")
         if not remote_statement_complete(fresh):
-            raise ValidationError(REMOTE_STATEMENT_MISSING, code="remote_statement")
+            raise Refusal(REMOTE_STATEMENT_MISSING, code="remote_statement")
         if not fresh.items.exists():
-            raise ValidationError(EMPTY_AGENDA, code="empty_agenda")
+            raise Refusal(EMPTY_AGENDA, code="empty_agenda")
         zone = fresh.body.time_zone
         required = deadlines.required_convocation_days(
             third_convocation=fresh.convocation_round == 3
@@ -217,7 +217,7 @@ def meeting_convene(
         clear = deadlines.clear_days_between(now, fresh.starts_at, zone)
         in_time = clear >= required
         if not in_time and not urgent:
-            raise ValidationError(
+            raise Refusal(
                 LATE_CONVOCATION,
                 code="late",
                 params={
@@ -226,7 +226,7 @@ def meeting_convene(
                 },
             )
         if urgent and not urgency_reason:
-            raise ValidationError(URGENCY_REASON_MISSING, code="urgency_reason")
+            raise Refusal(URGENCY_REASON_MISSING, code="urgency_reason")
         fresh.state = target
         fresh.convened_at = now
         fresh.convened_by = by
@@ -243,7 +243,7 @@ def meeting_convene(
         )
         recipients = convocations.convocations_prepare(meeting=fresh, now=now)
         audit_record(
-            actor=by,
+            by=by,
             action="meeting.convene",
             obj=fresh,
             body=fresh.body,
@@ -282,7 +282,7 @@ def _live_transition(meeting: Meeting, by, name: str, **stamps: Any) -> Meeting:
             update += ["current_item", "closed_session"]
         fresh.save(update_fields=update)
         audit_record(
-            actor=by,
+            by=by,
             action=f"meeting.{name}",
             obj=fresh,
             body=fresh.body,

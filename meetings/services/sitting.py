@@ -8,7 +8,7 @@ every screen follows.
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from council.audit import audit_record
 from council.models import Mandate
 from council.permissions import NOT_ALLOWED, Action, can, require
+from council.refusals import Refusal
 from meetings.attendance import last_events, recused_ids
 from meetings.live import queue_order, sitting_changed
 from meetings.models import (
@@ -70,7 +71,7 @@ def _lock(meeting: Meeting) -> Meeting:
 
 def _audit(by, action: str, meeting: Meeting, obj=None, **details) -> None:
     audit_record(
-        actor=by,
+        by=by,
         action=action,
         obj=obj if obj is not None else meeting,
         body=meeting.body,
@@ -150,13 +151,13 @@ def sitting_move_to_item(*, meeting: Meeting, item: AgendaItem, by) -> Meeting:
     require(by, Action.CHAIR_SITTING, meeting.body)
     meeting = _lock(meeting)
     if not meeting.is_live:
-        raise ValidationError(NOT_LIVE)
+        raise Refusal(NOT_LIVE)
     if item.meeting_id != meeting.pk:
-        raise ValidationError(ITEM_OF_ANOTHER_MEETING)
+        raise Refusal(ITEM_OF_ANOTHER_MEETING)
     # The public must never see a closed item: the chair declares closed
     # session first, explicitly (L1122-21).
     if item.is_closed_session and not meeting.closed_session:
-        raise ValidationError(ITEM_NEEDS_CLOSED_SESSION)
+        raise Refusal(ITEM_NEEDS_CLOSED_SESSION)
     if meeting.current_item_id != item.pk:
         _end_speech(meeting, timezone.now())
         _drop_waiting(meeting)
@@ -172,9 +173,9 @@ def sitting_enter_closed_session(*, meeting: Meeting, by) -> Meeting:
     require(by, Action.CHAIR_SITTING, meeting.body)
     meeting = _lock(meeting)
     if not meeting.is_live:
-        raise ValidationError(NOT_LIVE)
+        raise Refusal(NOT_LIVE)
     if meeting.closed_session:
-        raise ValidationError(ALREADY_CLOSED_SESSION)
+        raise Refusal(ALREADY_CLOSED_SESSION)
     meeting.closed_session = True
     meeting.save(update_fields=["closed_session"])
     _audit(by, "sitting.closed_session.enter", meeting)
@@ -187,9 +188,9 @@ def sitting_leave_closed_session(*, meeting: Meeting, by) -> Meeting:
     require(by, Action.CHAIR_SITTING, meeting.body)
     meeting = _lock(meeting)
     if not meeting.closed_session:
-        raise ValidationError(NOT_CLOSED_SESSION)
+        raise Refusal(NOT_CLOSED_SESSION)
     if meeting.current_item is not None and meeting.current_item.is_closed_session:
-        raise ValidationError(CLOSED_ITEM_IS_CURRENT)
+        raise Refusal(CLOSED_ITEM_IS_CURRENT)
     meeting.closed_session = False
     meeting.save(update_fields=["closed_session"])
     _audit(by, "sitting.closed_session.leave", meeting)
@@ -206,22 +207,22 @@ def floor_request(
 ) -> FloorRequest:
     require(by, Action.REQUEST_FLOOR, meeting.body)
     if kind not in FloorRequest.Kind.values:
-        raise ValidationError(BAD_KIND)
+        raise Refusal(BAD_KIND)
     meeting = _lock(meeting)
     if meeting.state != Meeting.State.IN_SESSION:
-        raise ValidationError(NOT_IN_SESSION)
+        raise Refusal(NOT_IN_SESSION)
     item = meeting.current_item
     if item is None:
-        raise ValidationError(NO_CURRENT_ITEM)
+        raise Refusal(NO_CURRENT_ITEM)
     last = last_events(meeting).get(by.pk)
     if last is None or last[0] != AttendanceEvent.Kind.ARRIVED:
-        raise ValidationError(NOT_PRESENT)
+        raise Refusal(NOT_PRESENT)
     if by.pk in recused_ids(item):
-        raise ValidationError(RECUSED)
+        raise Refusal(RECUSED)
     if FloorRequest.objects.filter(
         item=item, person=by, status=FloorRequest.Status.WAITING
     ).exists():
-        raise ValidationError(ALREADY_ASKED)
+        raise Refusal(ALREADY_ASKED)
     request = FloorRequest.objects.create(
         meeting=meeting,
         item=item,
@@ -246,7 +247,7 @@ def floor_withdraw(*, meeting: Meeting, by) -> FloorRequest:
         status=FloorRequest.Status.WAITING,
     ).first()
     if request is None:
-        raise ValidationError(NO_REQUEST)
+        raise Refusal(NO_REQUEST)
     request.status = FloorRequest.Status.WITHDRAWN
     request.save(update_fields=["status"])
     _audit(by, "floor.withdraw", meeting, obj=request)
@@ -262,7 +263,7 @@ def floor_grant(
     require(by, Action.CHAIR_SITTING, meeting.body)
     meeting = _lock(meeting)
     if meeting.state != Meeting.State.IN_SESSION:
-        raise ValidationError(NOT_IN_SESSION)
+        raise Refusal(NOT_IN_SESSION)
     waiting = queue_order(
         list(
             FloorRequest.objects.filter(
@@ -274,12 +275,12 @@ def floor_grant(
     )
     if request is None:
         if not waiting:
-            raise ValidationError(QUEUE_EMPTY)
+            raise Refusal(QUEUE_EMPTY)
         chosen = waiting[0]
     else:
         chosen = next((r for r in waiting if r.pk == request.pk), None)
         if chosen is None:
-            raise ValidationError(NO_REQUEST)
+            raise Refusal(NO_REQUEST)
     now = timezone.now()
     _end_speech(meeting, now)
     chosen.status = FloorRequest.Status.SPEAKING
@@ -315,7 +316,7 @@ def floor_take(*, meeting: Meeting, by) -> FloorRequest:
     meeting = _lock(meeting)
     speech = _end_speech(meeting, timezone.now())
     if speech is None:
-        raise ValidationError(NOBODY_SPEAKING)
+        raise Refusal(NOBODY_SPEAKING)
     _audit(by, "floor.take", meeting, obj=speech, seconds=speech.seconds)
     sitting_changed(meeting)
     return speech
@@ -407,7 +408,7 @@ def attendance_leave(*, meeting: Meeting, by) -> AttendanceEvent | None:
     meeting = _lock(meeting)
     last = last_events(meeting).get(by.pk)
     if last is None or last[0] != AttendanceEvent.Kind.ARRIVED:
-        raise ValidationError(NOT_PRESENT_NOW)
+        raise Refusal(NOT_PRESENT_NOW)
     return _record(
         meeting,
         by,
@@ -460,18 +461,18 @@ def attendance_record(
     """The clerk records an arrival in the room, a departure or an excuse."""
     require(by, Action.RECORD_ATTENDANCE, meeting.body)
     if kind not in AttendanceEvent.Kind.values:
-        raise ValidationError(BAD_KIND)
+        raise Refusal(BAD_KIND)
     if place not in AttendanceEvent.Place.values:
-        raise ValidationError(BAD_KIND)
+        raise Refusal(BAD_KIND)
     meeting = _lock(meeting)
     if not _is_member(person, meeting):
-        raise ValidationError(NOT_A_MEMBER)
+        raise Refusal(NOT_A_MEMBER)
     last = last_events(meeting).get(person.pk)
     present = last is not None and last[0] == AttendanceEvent.Kind.ARRIVED
     if kind == AttendanceEvent.Kind.ARRIVED and present and last[1] == place:
-        raise ValidationError(ALREADY_PRESENT)
+        raise Refusal(ALREADY_PRESENT)
     if kind == AttendanceEvent.Kind.LEFT and not present:
-        raise ValidationError(NOT_PRESENT_NOW)
+        raise Refusal(NOT_PRESENT_NOW)
     if kind == AttendanceEvent.Kind.LEFT:
         place = last[1]
     return _record(
@@ -502,7 +503,7 @@ def recusal_record(*, item: AgendaItem, person, by, reason: str = "") -> Recusal
         raise PermissionDenied(NOT_ALLOWED)
     meeting = _lock(meeting)
     if not _is_member(person, meeting):
-        raise ValidationError(NOT_A_MEMBER)
+        raise Refusal(NOT_A_MEMBER)
     try:
         with transaction.atomic():
             recusal = Recusal.objects.create(
@@ -513,7 +514,7 @@ def recusal_record(*, item: AgendaItem, person, by, reason: str = "") -> Recusal
                 recorded_by=by,
             )
     except IntegrityError:
-        raise ValidationError(ALREADY_RECUSED) from None
+        raise Refusal(ALREADY_RECUSED) from None
     _drop_waiting(meeting, person=person, item=item)
     if (
         meeting.current_item_id == item.pk
@@ -539,7 +540,7 @@ def recusal_cancel(*, item: AgendaItem, person, by) -> None:
     meeting = _lock(meeting)
     recusal = Recusal.objects.filter(item=item, person=person).first()
     if recusal is None:
-        raise ValidationError(NOT_RECUSED)
+        raise Refusal(NOT_RECUSED)
     _audit(by, "recusal.cancel", meeting, person=person.pk, item=item.pk)
     recusal.delete()
     sitting_changed(meeting)

@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.permissions import Action, require
+from council.refusals import Refusal
 from meetings.models import AgendaItem, ItemSubmission, Meeting
 from meetings.services import deadlines
 
@@ -53,9 +53,9 @@ def submission_create(
     now = now or timezone.now()
     title, explanatory_note = title.strip(), explanatory_note.strip()
     if not title:
-        raise ValidationError({"title": TITLE_MISSING})
+        raise Refusal({"title": TITLE_MISSING})
     if not explanatory_note:
-        raise ValidationError({"explanatory_note": NOTE_MISSING})
+        raise Refusal({"explanatory_note": NOTE_MISSING})
     with transaction.atomic():
         locked = (
             Meeting.objects.select_for_update()
@@ -63,9 +63,9 @@ def submission_create(
             .get(pk=meeting.pk)
         )
         if locked.state != Meeting.State.CONVENED:
-            raise ValidationError(SUBMISSION_NOT_OPEN, code="not_open")
+            raise Refusal(SUBMISSION_NOT_OPEN, code="not_open")
         if not submission_is_open(locked, now):
-            raise ValidationError(
+            raise Refusal(
                 SUBMISSION_TOO_LATE,
                 code="late",
                 params={
@@ -82,7 +82,7 @@ def submission_create(
             draft_decision=draft_decision.strip(),
         )
         audit_record(
-            actor=by,
+            by=by,
             action="item_submission.create",
             obj=submission,
             body=locked.body,
@@ -99,7 +99,7 @@ def _lock_pending(submission: ItemSubmission) -> tuple[ItemSubmission, Meeting]:
     )
     fresh = ItemSubmission.objects.select_for_update().get(pk=submission.pk)
     if fresh.status != ItemSubmission.Status.PENDING:
-        raise ValidationError(ALREADY_DECIDED, code="decided")
+        raise Refusal(ALREADY_DECIDED, code="decided")
     return fresh, meeting
 
 
@@ -109,7 +109,7 @@ def submission_accept(*, submission: ItemSubmission, by) -> ItemSubmission:
     with transaction.atomic():
         fresh, meeting = _lock_pending(submission)
         if not meeting.is_editable:
-            raise ValidationError(SUBMISSION_NOT_OPEN, code="not_open")
+            raise Refusal(SUBMISSION_NOT_OPEN, code="not_open")
         last = meeting.items.aggregate(m=Max("position"))["m"] or 0
         item = AgendaItem.objects.create(
             meeting=meeting,
@@ -126,7 +126,7 @@ def submission_accept(*, submission: ItemSubmission, by) -> ItemSubmission:
         fresh.item = item
         fresh.save(update_fields=["status", "decided_by", "decided_at", "item"])
         audit_record(
-            actor=by,
+            by=by,
             action="item_submission.accept",
             obj=fresh,
             body=meeting.body,
@@ -141,7 +141,7 @@ def submission_decline(
     require(by, Action.PREPARE_MEETINGS, submission.meeting.body)
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": DECLINE_REASON_MISSING})
+        raise Refusal({"reason": DECLINE_REASON_MISSING})
     with transaction.atomic():
         fresh, meeting = _lock_pending(submission)
         fresh.status = ItemSubmission.Status.DECLINED
@@ -152,7 +152,7 @@ def submission_decline(
             update_fields=["status", "decided_by", "decided_at", "decline_reason"]
         )
         audit_record(
-            actor=by,
+            by=by,
             action="item_submission.decline",
             obj=fresh,
             body=meeting.body,

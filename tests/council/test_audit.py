@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def chain(body, clerk):
     return [
         audit_record(
-            actor=clerk,
+            by=clerk,
             action=f"meeting.step{n}",
             obj=body,
             body=body,
@@ -51,7 +51,7 @@ def test_entries_chain_one_to_the_next(chain, clerk, body):
 
 
 def test_system_entry_has_no_actor(db):
-    entry = audit_record(actor=None, action="system.start")
+    entry = audit_record(by=None, action="system.start")
     assert entry.actor is None
     assert entry.actor_label == "system"
 
@@ -146,9 +146,7 @@ def test_concurrent_writers_never_share_a_sequence(body):
         try:
             start.wait()
             for n in range(per_thread):
-                audit_record(
-                    actor=None, action="load.test", details={"w": worker, "n": n}
-                )
+                audit_record(by=None, action="load.test", details={"w": worker, "n": n})
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

@@ -283,7 +283,7 @@ def test_minutes_page_is_translated(language, sitting_in_session, clerk):
     meeting.state = Meeting.State.CLOSED
     meeting.closed_at = timezone.now()
     meeting.save()
-    minutes_generate(meeting=meeting, actor=clerk)
+    minutes_generate(meeting=meeting, by=clerk)
     html = _get(clerk, reverse("minutes:minutes", args=[meeting.pk]), language)
     _check("minutes", html, language)
 

@@ -176,14 +176,14 @@ def outcomes(monkeypatch, sitting):
 def drafted(sitting, outcomes, clerk):
     from minutes import services
 
-    return services.minutes_generate(meeting=sitting.meeting, actor=clerk)
+    return services.minutes_generate(meeting=sitting.meeting, by=clerk)
 
 
 @pytest.fixture
 def issued(drafted, sitting, clerk):
     from minutes import services
 
-    return services.decision_records_issue(meeting=sitting.meeting, actor=clerk)
+    return services.decision_records_issue(meeting=sitting.meeting, by=clerk)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ CLERK = {"clerk"}
 def world(issued, sitting, director_general, clerk, next_meeting, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     minutes = Minutes.objects.get(meeting=sitting.meeting)
-    services.minutes_approve(minutes=minutes, actor=director_general)
+    services.minutes_approve(minutes=minutes, by=director_general)
     job = PrintJob.objects.create(
         meeting=sitting.meeting, kind="decisions", total=2, requested_by=clerk
     )

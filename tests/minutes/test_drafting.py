@@ -76,7 +76,7 @@ def test_unannounced_secret_result_is_not_written(
         for k, v in outcomes.items()
     }
     monkeypatch.setattr("minutes.records.item_outcomes", lambda meeting: hidden)
-    minutes = services.minutes_generate(meeting=sitting.meeting, actor=clerk)
+    minutes = services.minutes_generate(meeting=sitting.meeting, by=clerk)
     lines = outcome_lines(_item(minutes, sitting.appointment)["vote"])
     assert lines[0] == "Secret ballot: the result has not been announced yet."
     assert "Camille Lenoir" not in " ".join(lines)
@@ -85,7 +85,7 @@ def test_unannounced_secret_result_is_not_written(
 def test_open_sitting_cannot_be_minuted(body, clerk, outcomes):
     meeting = make_meeting(body, number=9, state=Meeting.State.IN_SESSION)
     with pytest.raises(ValidationError) as exc:
-        services.minutes_generate(meeting=meeting, actor=clerk)
+        services.minutes_generate(meeting=meeting, by=clerk)
     assert str(services.MEETING_NOT_CLOSED) in exc.value.messages
     assert not Minutes.objects.filter(meeting=meeting).exists()
 
@@ -93,15 +93,15 @@ def test_open_sitting_cannot_be_minuted(body, clerk, outcomes):
 def test_only_the_clerk_drafts(sitting, outcomes, councillor, director_general):
     for person in (councillor, director_general):
         with pytest.raises(PermissionDenied):
-            services.minutes_generate(meeting=sitting.meeting, actor=person)
+            services.minutes_generate(meeting=sitting.meeting, by=person)
     assert not Minutes.objects.exists()
 
 
 def test_redraft_keeps_summaries_and_adds_a_version(drafted, sitting, clerk):
     services.minutes_edit(
-        minutes=drafted, actor=clerk, summaries={sitting.budget.pk: "Long débat."}
+        minutes=drafted, by=clerk, summaries={sitting.budget.pk: "Long débat."}
     )
-    again = services.minutes_generate(meeting=sitting.meeting, actor=clerk)
+    again = services.minutes_generate(meeting=sitting.meeting, by=clerk)
     assert _item(again, sitting.budget)["summary"] == "Long débat."
     # Nothing new in the record: no new version.
     assert MinutesVersion.objects.filter(minutes=again).count() == 2
@@ -113,6 +113,6 @@ def test_redraft_keeps_summaries_and_adds_a_version(drafted, sitting, clerk):
         kind=AttendanceEvent.Kind.ARRIVED,
         at=sitting.meeting.starts_at,
     )
-    again = services.minutes_generate(meeting=sitting.meeting, actor=clerk)
+    again = services.minutes_generate(meeting=sitting.meeting, by=clerk)
     assert MinutesVersion.objects.filter(minutes=again).count() == 3
     assert _item(again, sitting.budget)["summary"] == "Long débat."

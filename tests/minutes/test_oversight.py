@@ -24,14 +24,14 @@ def test_records_states_from_draft_to_superseded(issued, clerk, director_general
         record.reference: state for record, state in selectors.records_with_state(body)
     }
     assert set(states.values()) == {"draft"}
-    services.decision_record_mark_printed(record=issued[0], actor=clerk)
+    services.decision_record_mark_printed(record=issued[0], by=clerk)
     services.decision_record_sign(
         record=issued[1],
-        actor=clerk,
+        by=clerk,
         signed_on=datetime.date(2026, 3, 3),
         signatories="X, Y",
     )
-    new = services.decision_record_correct(record=issued[1], actor=clerk, reason="r")
+    new = services.decision_record_correct(record=issued[1], by=clerk, reason="r")
     states = {
         record.reference: state for record, state in selectors.records_with_state(body)
     }
@@ -44,8 +44,8 @@ def test_approved_state_follows_adopted_minutes(
     issued, director_general, clerk, next_meeting, body
 ):
     minutes = Minutes.objects.get(meeting=issued[0].meeting)
-    services.minutes_approve(minutes=minutes, actor=director_general)
-    services.minutes_adopt(minutes=minutes, actor=clerk, method="no_objection")
+    services.minutes_approve(minutes=minutes, by=director_general)
+    services.minutes_adopt(minutes=minutes, by=clerk, method="no_objection")
     states = {state for _record, state in selectors.records_with_state(body)}
     assert states == {"approved"}
 
@@ -83,7 +83,7 @@ def test_audit_filters(issued, director_general, clerk, body):
 
 def test_audit_log_is_paginated(director_general, body):
     for n in range(60):
-        audit_record(actor=None, action=f"test.{n}", body=body)
+        audit_record(by=None, action=f"test.{n}", body=body)
     first = _page(director_general, body).content.decode()
     assert "test.59" in first and "test.5<" not in first
     second = _page(director_general, body, page=2).content.decode()
@@ -135,7 +135,7 @@ def _more_records(body, sitting, clerk, count):
             meeting=sitting.meeting,
             item_id=sitting.budget.pk,
             minutes_content=content,
-            actor=clerk,
+            by=clerk,
         )
 
 
@@ -174,5 +174,5 @@ def test_decisions_list_query_count_is_constant(
 
 def test_minutes_approval_item_kind(issued, director_general, next_meeting):
     minutes = Minutes.objects.get(meeting=issued[0].meeting)
-    services.minutes_approve(minutes=minutes, actor=director_general)
+    services.minutes_approve(minutes=minutes, by=director_general)
     assert next_meeting.items.get().kind == AgendaItem.Kind.MINUTES_APPROVAL

@@ -158,7 +158,7 @@ def test_minutes_pdf_has_attendance_debate_votes_and_closed_session(
     drafted, sitting, clerk
 ):
     services.minutes_edit(
-        minutes=drafted, actor=clerk, summaries={sitting.budget.pk: "Débat **animé**."}
+        minutes=drafted, by=clerk, summaries={sitting.budget.pk: "Débat **animé**."}
     )
     drafted.refresh_from_db()
     reader, text = read(

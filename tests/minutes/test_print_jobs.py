@@ -24,7 +24,7 @@ def test_job_renders_all_decisions_with_progress(
     started = []
     monkeypatch.setattr(services, "start_in_background", started.append)
     with_commit = services.print_job_start(
-        meeting=sitting.meeting, actor=clerk, kind=PrintJob.Kind.DECISIONS
+        meeting=sitting.meeting, by=clerk, kind=PrintJob.Kind.DECISIONS
     )
     assert with_commit.state == PrintJob.State.PENDING and with_commit.total == 2
     seen = []
@@ -80,7 +80,7 @@ def test_status_endpoint_and_download(issued, sitting, clerk, media, monkeypatch
 def test_failure_is_reported_not_raised(issued, sitting, clerk, media, monkeypatch):
     monkeypatch.setattr(services, "start_in_background", lambda job_id: None)
     job = services.print_job_start(
-        meeting=sitting.meeting, actor=clerk, kind="decisions"
+        meeting=sitting.meeting, by=clerk, kind="decisions"
     )
 
     def boom(*args, **kwargs):
@@ -94,12 +94,12 @@ def test_failure_is_reported_not_raised(issued, sitting, clerk, media, monkeypat
 @pytest.mark.django_db
 def test_bad_requests_change_nothing(sitting, outcomes, clerk, councillor):
     with pytest.raises(ValidationError):
-        services.print_job_start(meeting=sitting.meeting, actor=clerk, kind="decisions")
+        services.print_job_start(meeting=sitting.meeting, by=clerk, kind="decisions")
     with pytest.raises(ValidationError):
-        services.print_job_start(meeting=sitting.meeting, actor=clerk, kind="bogus")
+        services.print_job_start(meeting=sitting.meeting, by=clerk, kind="bogus")
     with pytest.raises(PermissionDenied):
         services.print_job_start(
-            meeting=sitting.meeting, actor=councillor, kind="minutes"
+            meeting=sitting.meeting, by=councillor, kind="minutes"
         )
     assert not PrintJob.objects.exists()
 

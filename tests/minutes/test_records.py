@@ -29,7 +29,7 @@ def test_one_record_per_decided_item_with_sequential_references(issued, sitting,
 
 
 def test_issuing_again_registers_nothing_new(issued, sitting, clerk):
-    assert services.decision_records_issue(meeting=sitting.meeting, actor=clerk) == []
+    assert services.decision_records_issue(meeting=sitting.meeting, by=clerk) == []
     assert DecisionRecord.objects.count() == 2
 
 
@@ -70,7 +70,7 @@ def test_content_can_never_change(issued):
 def test_only_the_clerk_registers(drafted, sitting, councillor, director_general):
     for person in (councillor, director_general):
         with pytest.raises(PermissionDenied):
-            services.decision_records_issue(meeting=sitting.meeting, actor=person)
+            services.decision_records_issue(meeting=sitting.meeting, by=person)
 
 
 def _sign(record, clerk, **extra):
@@ -79,7 +79,7 @@ def _sign(record, clerk, **extra):
         "signatories": "La bourgmestre, le directeur général",
     }
     fields.update(extra)
-    return services.decision_record_sign(record=record, actor=clerk, **fields)
+    return services.decision_record_sign(record=record, by=clerk, **fields)
 
 
 def test_signature_with_scan_makes_the_record_final(issued, clerk, settings, tmp_path):
@@ -144,7 +144,7 @@ def test_correction_is_a_new_linked_record(issued, clerk, body):
     old = _sign(issued[0], clerk)
     new = services.decision_record_correct(
         record=old,
-        actor=clerk,
+        by=clerk,
         reason="Erreur matérielle à l'article 1er.",
         decision_text="Article 1er. Texte corrigé.",
     )
@@ -157,24 +157,24 @@ def test_correction_is_a_new_linked_record(issued, clerk, body):
     assert old.content["decision"].startswith("Article 1er. Le conseil")
     assert list(DecisionRecord.objects.current()) == [issued[1], new]
     with pytest.raises(ValidationError) as exc:
-        services.decision_record_correct(record=old, actor=clerk, reason="encore")
+        services.decision_record_correct(record=old, by=clerk, reason="encore")
     assert str(services.RECORD_SUPERSEDED) in exc.value.messages
 
 
 def test_correction_needs_a_reason(issued, clerk):
     with pytest.raises(ValidationError):
-        services.decision_record_correct(record=issued[0], actor=clerk, reason=" ")
+        services.decision_record_correct(record=issued[0], by=clerk, reason=" ")
 
 
 def test_superseded_record_cannot_be_signed(issued, clerk):
-    services.decision_record_correct(record=issued[0], actor=clerk, reason="erreur")
+    services.decision_record_correct(record=issued[0], by=clerk, reason="erreur")
     with pytest.raises(ValidationError) as exc:
         _sign(issued[0], clerk)
     assert str(services.RECORD_SUPERSEDED) in exc.value.messages
 
 
 def test_printing_is_recorded_once(issued, clerk):
-    first = services.decision_record_mark_printed(record=issued[0], actor=clerk)
-    again = services.decision_record_mark_printed(record=issued[0], actor=clerk)
+    first = services.decision_record_mark_printed(record=issued[0], by=clerk)
+    again = services.decision_record_mark_printed(record=issued[0], by=clerk)
     assert first.printed_at == again.printed_at
     assert AuditEntry.objects.filter(action="record.print").count() == 1

@@ -65,11 +65,11 @@ def test_closed_record_content_only_for_members_dg_and_clerk(issued, cast, role)
 def test_signed_and_superseded_states_are_shown(issued, clerk, cast):
     services.decision_record_sign(
         record=issued[0],
-        actor=clerk,
+        by=clerk,
         signed_on=datetime.date(2026, 3, 4),
         signatories="Marie Dubois, Bernard Moreau",
     )
-    new = services.decision_record_correct(record=issued[0], actor=clerk, reason="typo")
+    new = services.decision_record_correct(record=issued[0], by=clerk, reason="typo")
     page = _get(cast, None, issued[0]).content.decode()
     assert "Marie Dubois, Bernard Moreau" in page
     assert f"Superseded by record {new.reference}" in page

@@ -31,7 +31,7 @@ def test_clerk_saves_summaries_through_the_form(drafted, sitting, clerk):
 def test_versions_page_shows_an_escaped_diff(drafted, sitting, clerk):
     services.minutes_edit(
         minutes=drafted,
-        actor=clerk,
+        by=clerk,
         summaries={sitting.budget.pk: "<script>alert('x')</script>"},
     )
     url = reverse("minutes:versions", args=[sitting.meeting.pk])

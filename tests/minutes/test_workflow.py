@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_clerk_edits_summaries_and_each_change_is_a_version(drafted, sitting, clerk):
     services.minutes_edit(
         minutes=drafted,
-        actor=clerk,
+        by=clerk,
         summaries={sitting.budget.pk: "Débat **vif**."},
         introduction="Séance ouverte.",
     )
@@ -30,7 +30,7 @@ def test_clerk_edits_summaries_and_each_change_is_a_version(drafted, sitting, cl
 
 def test_summary_for_an_unknown_item_is_refused(drafted, clerk):
     with pytest.raises(ValidationError) as exc:
-        services.minutes_edit(minutes=drafted, actor=clerk, summaries={999999: "x"})
+        services.minutes_edit(minutes=drafted, by=clerk, summaries={999999: "x"})
     assert str(services.UNKNOWN_ITEM) in exc.value.messages
     assert Minutes.objects.get(pk=drafted.pk).version == 1
 
@@ -38,7 +38,7 @@ def test_summary_for_an_unknown_item_is_refused(drafted, clerk):
 def test_councillor_cannot_edit(drafted, sitting, councillor):
     with pytest.raises(PermissionDenied):
         services.minutes_edit(
-            minutes=drafted, actor=councillor, summaries={sitting.budget.pk: "x"}
+            minutes=drafted, by=councillor, summaries={sitting.budget.pk: "x"}
         )
 
 
@@ -54,7 +54,7 @@ def test_dg_approval_places_the_item_on_the_next_sitting(
         closed_at=None,
     )
     AgendaItem.objects.create(meeting=next_meeting, position=1, title="Premier point")
-    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
+    minutes = services.minutes_approve(minutes=drafted, by=director_general)
     assert minutes.state == Minutes.State.AWAITING_ADOPTION
     item = minutes.approval_item
     assert item.meeting == next_meeting
@@ -67,10 +67,10 @@ def test_dg_approval_places_the_item_on_the_next_sitting(
 def test_approval_without_next_sitting_is_placed_later(
     drafted, director_general, clerk, body
 ):
-    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
+    minutes = services.minutes_approve(minutes=drafted, by=director_general)
     assert minutes.approval_item is None
     with pytest.raises(ValidationError):
-        services.minutes_place(minutes=minutes, actor=clerk)
+        services.minutes_place(minutes=minutes, by=clerk)
     target = make_meeting(
         body,
         number=5,
@@ -79,7 +79,7 @@ def test_approval_without_next_sitting_is_placed_later(
         opened_at=None,
         closed_at=None,
     )
-    item = services.minutes_place(minutes=minutes, actor=clerk)
+    item = services.minutes_place(minutes=minutes, by=clerk)
     assert item.meeting == target
     assert Minutes.objects.get(pk=minutes.pk).approval_item == item
 
@@ -87,21 +87,21 @@ def test_approval_without_next_sitting_is_placed_later(
 def test_only_the_dg_approves(drafted, clerk, deputy_director_general, chair):
     for person in (clerk, deputy_director_general, chair):
         with pytest.raises(PermissionDenied):
-            services.minutes_approve(minutes=drafted, actor=person)
+            services.minutes_approve(minutes=drafted, by=person)
     assert Minutes.objects.get(pk=drafted.pk).state == Minutes.State.DRAFT
 
 
 def test_approved_draft_cannot_be_edited_until_reopened(
     drafted, sitting, clerk, director_general, next_meeting
 ):
-    services.minutes_approve(minutes=drafted, actor=director_general)
+    services.minutes_approve(minutes=drafted, by=director_general)
     with pytest.raises(ValidationError):
         services.minutes_edit(
-            minutes=drafted, actor=clerk, summaries={sitting.budget.pk: "x"}
+            minutes=drafted, by=clerk, summaries={sitting.budget.pk: "x"}
         )
-    services.minutes_reopen(minutes=drafted, actor=director_general, reason="objection")
+    services.minutes_reopen(minutes=drafted, by=director_general, reason="objection")
     services.minutes_edit(
-        minutes=drafted, actor=clerk, summaries={sitting.budget.pk: "corrigé"}
+        minutes=drafted, by=clerk, summaries={sitting.budget.pk: "corrigé"}
     )
     assert Minutes.objects.get(pk=drafted.pk).state == Minutes.State.DRAFT
 
@@ -109,18 +109,18 @@ def test_approved_draft_cannot_be_edited_until_reopened(
 def test_member_objects_before_the_sitting_then_no_longer_after(
     drafted, director_general, councillor, clerk, next_meeting
 ):
-    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
+    minutes = services.minutes_approve(minutes=drafted, by=director_general)
     objection = services.objection_lodge(
-        minutes=minutes, actor=councillor, text="Mon intervention est mal résumée."
+        minutes=minutes, by=councillor, text="Mon intervention est mal résumée."
     )
     assert objection.member == councillor
     with pytest.raises(PermissionDenied):
-        services.objection_lodge(minutes=minutes, actor=clerk, text="x")
+        services.objection_lodge(minutes=minutes, by=clerk, text="x")
     with pytest.raises(ValidationError):
-        services.objection_lodge(minutes=minutes, actor=councillor, text="  ")
+        services.objection_lodge(minutes=minutes, by=councillor, text="  ")
     Meeting.objects.filter(pk=next_meeting.pk).update(state=Meeting.State.CLOSED)
     with pytest.raises(ValidationError) as exc:
-        services.objection_lodge(minutes=minutes, actor=councillor, text="trop tard")
+        services.objection_lodge(minutes=minutes, by=councillor, text="trop tard")
     assert str(services.OBJECTION_TOO_LATE) in exc.value.messages
     assert Objection.objects.count() == 1
 
@@ -128,11 +128,11 @@ def test_member_objects_before_the_sitting_then_no_longer_after(
 def test_no_objection_adoption_is_refused_when_someone_objected(
     drafted, director_general, councillor, clerk, next_meeting
 ):
-    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
-    services.objection_lodge(minutes=minutes, actor=councillor, text="Erreur.")
+    minutes = services.minutes_approve(minutes=drafted, by=director_general)
+    services.objection_lodge(minutes=minutes, by=councillor, text="Erreur.")
     with pytest.raises(ValidationError) as exc:
         services.minutes_adopt(
-            minutes=minutes, actor=clerk, method=Minutes.AdoptionMethod.NO_OBJECTION
+            minutes=minutes, by=clerk, method=Minutes.AdoptionMethod.NO_OBJECTION
         )
     assert str(services.OBJECTIONS_PENDING) in exc.value.messages
 
@@ -140,10 +140,10 @@ def test_no_objection_adoption_is_refused_when_someone_objected(
 def test_adoption_by_vote_needs_the_approval_vote_adopted(
     drafted, director_general, chair, next_meeting, monkeypatch
 ):
-    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
+    minutes = services.minutes_approve(minutes=drafted, by=director_general)
     with pytest.raises(ValidationError):
         services.minutes_adopt(
-            minutes=minutes, actor=chair, method=Minutes.AdoptionMethod.VOTE
+            minutes=minutes, by=chair, method=Minutes.AdoptionMethod.VOTE
         )
     item = minutes.approval_item
     outcome = ItemOutcome(
@@ -154,7 +154,7 @@ def test_adoption_by_vote_needs_the_approval_vote_adopted(
     )
     with pytest.raises(ValidationError) as exc:
         services.minutes_adopt(
-            minutes=minutes, actor=chair, method=Minutes.AdoptionMethod.VOTE
+            minutes=minutes, by=chair, method=Minutes.AdoptionMethod.VOTE
         )
     assert str(services.VOTE_NOT_ADOPTED) in exc.value.messages
     adopted = dataclasses.replace(outcome, decision="adopted", yes=6, no=1)
@@ -162,38 +162,38 @@ def test_adoption_by_vote_needs_the_approval_vote_adopted(
         "minutes.records.item_outcomes", lambda meeting: {item.pk: adopted}
     )
     minutes = services.minutes_adopt(
-        minutes=minutes, actor=chair, method=Minutes.AdoptionMethod.VOTE
+        minutes=minutes, by=chair, method=Minutes.AdoptionMethod.VOTE
     )
     assert Minutes.objects.get(pk=minutes.pk).state == Minutes.State.ADOPTED
 
 
 def test_councillor_cannot_adopt(drafted, director_general, councillor, next_meeting):
-    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
+    minutes = services.minutes_approve(minutes=drafted, by=director_general)
     with pytest.raises(PermissionDenied):
         services.minutes_adopt(
             minutes=minutes,
-            actor=councillor,
+            by=councillor,
             method=Minutes.AdoptionMethod.NO_OBJECTION,
         )
 
 
 @pytest.fixture
 def adopted(drafted, director_general, clerk, next_meeting):
-    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
+    minutes = services.minutes_approve(minutes=drafted, by=director_general)
     return services.minutes_adopt(
-        minutes=minutes, actor=clerk, method=Minutes.AdoptionMethod.NO_OBJECTION
+        minutes=minutes, by=clerk, method=Minutes.AdoptionMethod.NO_OBJECTION
     )
 
 
 def test_adopted_minutes_are_immutable(adopted, sitting, clerk, director_general):
     with pytest.raises(ValidationError):
         services.minutes_edit(
-            minutes=adopted, actor=clerk, summaries={sitting.budget.pk: "x"}
+            minutes=adopted, by=clerk, summaries={sitting.budget.pk: "x"}
         )
     with pytest.raises(ValidationError):
-        services.minutes_generate(meeting=sitting.meeting, actor=clerk)
+        services.minutes_generate(meeting=sitting.meeting, by=clerk)
     with pytest.raises(ValidationError):
-        services.minutes_reopen(minutes=adopted, actor=director_general, reason="x")
+        services.minutes_reopen(minutes=adopted, by=director_general, reason="x")
     row = Minutes.objects.get(pk=adopted.pk)
     row.content = {"forged": True}
     with pytest.raises(ValidationError) as exc:
@@ -214,7 +214,7 @@ def test_versions_are_append_only(drafted):
 def test_diff_shows_changes_escaped(drafted, sitting, clerk):
     services.minutes_edit(
         minutes=drafted,
-        actor=clerk,
+        by=clerk,
         summaries={sitting.budget.pk: "<script>alert(1)</script> nouveau texte"},
     )
     versions = list(drafted.versions.order_by("number"))
@@ -242,8 +242,8 @@ def test_the_approving_sitting_is_told_of_changes(
 ):
     told = []
     monkeypatch.setattr(services, "sitting_changed", told.append)
-    minutes = services.minutes_approve(minutes=drafted, actor=director_general)
-    services.objection_lodge(minutes=minutes, actor=councillor, text="Erreur.")
+    minutes = services.minutes_approve(minutes=drafted, by=director_general)
+    services.objection_lodge(minutes=minutes, by=councillor, text="Erreur.")
     assert told == [next_meeting, next_meeting]
 
 
@@ -254,7 +254,7 @@ def test_minutes_page_shows_local_times_and_safe_summaries(drafted, sitting, cle
 
     services.minutes_edit(
         minutes=drafted,
-        actor=clerk,
+        by=clerk,
         summaries={sitting.budget.pk: "<img src=x onerror=alert(1)> **fort**"},
     )
     page = client_for(clerk).get(reverse("minutes:minutes", args=[sitting.meeting.pk]))

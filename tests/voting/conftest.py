@@ -93,13 +93,13 @@ def keys(body, director_general, deputy_director_general):
     return [
         sealing_key_setup(
             body=body,
-            holder=director_general,
+            by=director_general,
             passphrase=PASSPHRASE,
             confirm=PASSPHRASE,
         ),
         sealing_key_setup(
             body=body,
-            holder=deputy_director_general,
+            by=deputy_director_general,
             passphrase=PASSPHRASE + "!",
             confirm=PASSPHRASE + "!",
         ),

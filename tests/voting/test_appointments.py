@@ -5,11 +5,11 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from council.refusals import Refusal
 from meetings.models import AgendaItem
 from tests.voting.conftest import PASSPHRASE, make_item
 from voting.models import Candidate, Poll
 from voting.results import item_outcomes
-from voting.services import VotingError
 from voting.services.ballots import secret_ballot_cast
 from voting.services.polls import (
     ALREADY_DECIDED,
@@ -43,7 +43,7 @@ def run_round(item, chair, dg, members, choices):
     by_name = {c.name: c for c in Candidate.objects.filter(item=item)}
     for member, choice in zip(members, choices, strict=False):
         key = "blank" if choice == "blank" else f"c:{by_name[choice].pk}"
-        secret_ballot_cast(poll=poll, member=member, choice=key)
+        secret_ballot_cast(poll=poll, by=member, choice=key)
     poll_close(poll=poll, by=chair)
     poll_unseal(poll=poll, by=dg, passphrase=PASSPHRASE)
     return poll_announce(poll=poll, by=dg)
@@ -62,7 +62,7 @@ def test_absolute_majority_appoints_in_the_first_round(
     assert poll.decision == "appointed" and poll.winner.name == "Alice"
     # Blank ballots are not valid votes: 5 of 7 valid is the majority.
     assert poll.tally["blank"] == 2 and poll.tally["required"] == 4
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=appointment, by=chair)
     assert exc.value.message == ALREADY_DECIDED
 
@@ -83,8 +83,8 @@ def test_runoff_between_the_two_leaders_then_tie_to_the_older(
     assert {c.name for c in second.candidates.all()} == {"Alice", "Bruno"}
     # Chloé is not on the run-off ballot.
     chloe = Candidate.objects.get(name="Chloé")
-    with pytest.raises(VotingError):
-        secret_ballot_cast(poll=second, member=members[0], choice=f"c:{chloe.pk}")
+    with pytest.raises(Refusal):
+        secret_ballot_cast(poll=second, by=members[0], choice=f"c:{chloe.pk}")
     assert second.state == Poll.State.OPEN
 
 
@@ -155,27 +155,27 @@ def test_no_next_round_before_the_announcement(
 ):
     poll = poll_open(item=appointment, by=chair)
     poll_close(poll=poll, by=chair)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=appointment, by=chair)
     assert exc.value.message == RESULT_PENDING
 
 
 def test_appointment_needs_candidates(sitting, chair, keys):
     item = make_item(sitting, kind=AgendaItem.Kind.APPOINTMENT)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=item, by=chair)
     assert exc.value.message == NO_CANDIDATES
 
 
 def test_candidates_are_locked_once_the_ballot_opens(appointment, chair, clerk, keys):
     poll_open(item=appointment, by=chair)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         candidate_add(item=appointment, by=clerk, name="Late")
     assert exc.value.message == CANDIDATES_LOCKED
 
 
 def test_candidates_only_on_appointment_items(sitting, clerk):
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         candidate_add(item=make_item(sitting), by=clerk, name="X")
     assert exc.value.message == NOT_APPOINTMENT
 

@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from council.models import AuditEntry
+from council.refusals import Refusal
 from meetings.models import AttendanceEvent, Recusal
 from tests.voting.conftest import arrive, leave, make_item
 from voting.models import Ballot, Participation, PublicVote
-from voting.services import VotingError
 from voting.services.ballots import (
     BAD_CHOICE,
     NOT_ELIGIBLE,
@@ -45,7 +45,7 @@ def test_the_same_vote_twice_changes_nothing(public_poll, councillor):
 
 
 def test_bad_choice_is_refused(public_poll, councillor):
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         public_vote_cast(poll=public_poll, member=councillor, choice="maybe")
     assert exc.value.message == BAD_CHOICE
     assert not PublicVote.objects.exists()
@@ -53,14 +53,14 @@ def test_bad_choice_is_refused(public_poll, councillor):
 
 def test_no_vote_after_closing(public_poll, chair, councillor):
     poll_close(poll=public_poll, by=chair)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         public_vote_cast(poll=public_poll, member=councillor, choice="yes")
     assert exc.value.message == NOT_OPEN
 
 
 def test_absent_member_cannot_vote(public_poll, councillor):
     leave(public_poll.item.meeting, councillor)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         public_vote_cast(poll=public_poll, member=councillor, choice="yes")
     assert exc.value.message == NOT_ELIGIBLE
 
@@ -69,7 +69,7 @@ def test_recused_member_cannot_vote(public_poll, councillor):
     Recusal.objects.create(
         item=public_poll.item, person=councillor, at=public_poll.opened_at
     )
-    with pytest.raises(VotingError):
+    with pytest.raises(Refusal):
         public_vote_cast(poll=public_poll, member=councillor, choice="yes")
     assert not PublicVote.objects.exists()
 
@@ -97,7 +97,7 @@ def test_clerk_records_the_vote_of_a_member_in_the_room(meeting, members, chair,
 
 
 def test_clerk_cannot_vote_for_a_remote_member(public_poll, councillor, clerk):
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         public_vote_cast(poll=public_poll, member=councillor, choice="no", by=clerk)
     assert exc.value.message == NOT_IN_ROOM
 
@@ -108,13 +108,13 @@ def test_only_the_clerk_records_for_others(public_poll, chair, councillor):
 
 
 def test_nobody_casts_a_secret_ballot_for_another(secret_poll, councillor, clerk):
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         public_vote_cast(poll=secret_poll, member=councillor, choice="no", by=clerk)
     assert exc.value.message == SECRET_NOT_BY_PROXY
 
 
 def test_secret_ballot_stores_participation_and_sealed_ballot(secret_poll, councillor):
-    result = secret_ballot_cast(poll=secret_poll, member=councillor, choice="yes")
+    result = secret_ballot_cast(poll=secret_poll, by=councillor, choice="yes")
     assert result.recorded
     ballot = Ballot.objects.get()
     assert Participation.objects.get().member == councillor
@@ -126,14 +126,14 @@ def test_secret_ballot_stores_participation_and_sealed_ballot(secret_poll, counc
 
 def test_all_secret_ciphertexts_have_the_same_size(secret_poll, members):
     for member, choice in zip(members, ["yes", "no", "abstain"] * 3):
-        secret_ballot_cast(poll=secret_poll, member=member, choice=choice)
+        secret_ballot_cast(poll=secret_poll, by=member, choice=choice)
     sizes = {len(bytes(b.ciphertext)) for b in Ballot.objects.all()}
     assert sizes == {PADDED_LENGTH + 48}
 
 
 def test_second_secret_ballot_is_refused_and_nothing_added(secret_poll, councillor):
-    first = secret_ballot_cast(poll=secret_poll, member=councillor, choice="yes")
-    second = secret_ballot_cast(poll=secret_poll, member=councillor, choice="no")
+    first = secret_ballot_cast(poll=secret_poll, by=councillor, choice="yes")
+    second = secret_ballot_cast(poll=secret_poll, by=councillor, choice="no")
     assert first.recorded and not second.recorded
     assert second.tracker == ""
     assert Ballot.objects.count() == Participation.objects.count() == 1
@@ -143,15 +143,15 @@ def test_secret_ballot_of_recused_member_is_refused(secret_poll, councillor):
     Recusal.objects.create(
         item=secret_poll.item, person=councillor, at=secret_poll.opened_at
     )
-    with pytest.raises(VotingError) as exc:
-        secret_ballot_cast(poll=secret_poll, member=councillor, choice="yes")
+    with pytest.raises(Refusal) as exc:
+        secret_ballot_cast(poll=secret_poll, by=councillor, choice="yes")
     assert exc.value.message == NOT_ELIGIBLE
     assert not Ballot.objects.exists() and not Participation.objects.exists()
 
 
 def test_secret_ballot_with_a_bad_choice_is_refused(secret_poll, councillor):
-    with pytest.raises(VotingError):
-        secret_ballot_cast(poll=secret_poll, member=councillor, choice="c:1")
+    with pytest.raises(Refusal):
+        secret_ballot_cast(poll=secret_poll, by=councillor, choice="c:1")
     assert not Ballot.objects.exists()
 
 
@@ -159,8 +159,8 @@ def test_secret_audit_lists_participants_at_closing_never_choices(
     secret_poll, councillor, members, chair
 ):
     before = AuditEntry.objects.count()
-    secret_ballot_cast(poll=secret_poll, member=members[3], choice="abstain")
-    secret_ballot_cast(poll=secret_poll, member=councillor, choice="abstain")
+    secret_ballot_cast(poll=secret_poll, by=members[3], choice="abstain")
+    secret_ballot_cast(poll=secret_poll, by=councillor, choice="abstain")
     # Casting writes no entry: its time would order the participants.
     assert AuditEntry.objects.count() == before
     poll_close(poll=secret_poll, by=chair)

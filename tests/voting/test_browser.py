@@ -57,7 +57,7 @@ def test_full_secret_ballot(
             meeting=meeting, person=person, kind="arrived", at=timezone.now()
         )
     sealing_key_setup(
-        body=body, holder=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
+        body=body, by=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
     )
     contexts = []
 

@@ -43,7 +43,7 @@ def hammer(target, n=THREADS):
 
 def test_same_member_casting_at_once_leaves_one_ballot(secret_poll, councillor):
     results, errors = hammer(
-        lambda: secret_ballot_cast(poll=secret_poll, member=councillor, choice="yes")
+        lambda: secret_ballot_cast(poll=secret_poll, by=councillor, choice="yes")
     )
     assert errors == []
     assert sum(r.recorded for r in results) == 1
@@ -58,7 +58,7 @@ def test_many_members_at_once_all_count(secret_poll, members):
     def one():
         with lock:
             member = queue.pop()
-        return secret_ballot_cast(poll=secret_poll, member=member, choice="no")
+        return secret_ballot_cast(poll=secret_poll, by=member, choice="no")
 
     results, errors = hammer(one, n=len(members))
     assert errors == []

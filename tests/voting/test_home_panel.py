@@ -22,7 +22,7 @@ def test_keyholder_without_a_key_is_asked_to_set_one_up(body, director_general):
 def test_keyholder_with_a_key_sees_it_done(body, deputy_director_general):
     sealing_key_setup(
         body=body,
-        holder=deputy_director_general,
+        by=deputy_director_general,
         passphrase="a passphrase long enough",
         confirm="a passphrase long enough",
     )

@@ -109,7 +109,7 @@ def asgi_poll(
     from voting.services.keys import sealing_key_setup
 
     sealing_key_setup(
-        body=body, holder=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
+        body=body, by=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
     )
     meeting = make_meeting(body)
     arrive(meeting, chair, *other_councillors)  # quorum, the councillor absent

@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from council.models import AuditEntry
+from council.refusals import Refusal
 from meetings.models import AgendaItem, Meeting, Recusal
 from tests.voting.conftest import arrive, make_item, make_meeting
 from voting.models import Poll, PollKeySeal
-from voting.services import VotingError
 from voting.services.ballots import public_vote_cast
 from voting.services.polls import (
     ALREADY_DECIDED,
@@ -63,7 +63,7 @@ def test_opening_without_quorum_is_refused(
     meeting, chair, councillor, other_councillors
 ):
     arrive(meeting, chair, councillor, *other_councillors[:2])  # 4 of 9
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=make_item(meeting), by=chair)
     assert exc.value.message == NO_QUORUM
     assert not Poll.objects.exists()
@@ -80,7 +80,7 @@ def test_recused_members_do_not_count_for_quorum(meeting, members, chair):
     arrive(meeting, *members[:5])
     item = make_item(meeting)
     Recusal.objects.create(item=item, person=members[1], at=meeting.starts_at)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=item, by=chair)
     assert exc.value.message == NO_QUORUM
 
@@ -92,7 +92,7 @@ def test_third_convocation_is_exempt_from_quorum(meeting, chair):
 
 
 def test_a_second_open_poll_on_the_item_is_refused(public_poll, chair):
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=public_poll.item, by=chair)
     assert exc.value.message == ALREADY_OPEN
     assert Poll.objects.count() == 1
@@ -100,7 +100,7 @@ def test_a_second_open_poll_on_the_item_is_refused(public_poll, chair):
 
 def test_a_decided_item_is_not_voted_again(public_poll, chair):
     poll_close(poll=public_poll, by=chair)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=public_poll.item, by=chair)
     assert exc.value.message == ALREADY_DECIDED
 
@@ -111,7 +111,7 @@ def test_a_decided_item_is_not_voted_again(public_poll, chair):
 def test_votes_open_only_in_session(body, members, chair, state):
     meeting = make_meeting(body, state=state)
     arrive(meeting, *members)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=make_item(meeting), by=chair)
     assert exc.value.message == NOT_IN_SESSION
 
@@ -119,21 +119,21 @@ def test_votes_open_only_in_session(body, members, chair, state):
 def test_vote_opens_only_on_the_current_item(sitting, chair):
     make_item(sitting)
     other = make_item(sitting, current=False)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=other, by=chair)
     assert exc.value.message == NOT_CURRENT_ITEM
 
 
 def test_item_without_vote_has_no_poll(sitting, chair):
     item = make_item(sitting, vote_kind=AgendaItem.VoteKind.NONE)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=item, by=chair)
     assert exc.value.message == NO_VOTE_ON_ITEM
 
 
 def test_secret_item_without_keyholder_key_is_refused(sitting, chair):
     item = make_item(sitting, vote_kind=AgendaItem.VoteKind.SECRET)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_open(item=item, by=chair)
     assert exc.value.message == NO_KEYHOLDER
     assert not Poll.objects.exists()
@@ -187,13 +187,13 @@ def test_only_the_chair_closes(public_poll, councillor, clerk, director_general)
 
 def test_closing_twice_is_refused(public_poll, chair):
     poll_close(poll=public_poll, by=chair)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_close(poll=public_poll, by=chair)
     assert exc.value.message == NOT_OPEN
 
 
 def test_a_public_vote_cannot_be_announced(public_poll, chair, director_general):
     poll_close(poll=public_poll, by=chair)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_announce(poll=public_poll, by=director_general)
     assert exc.value.message == NOT_UNSEALED

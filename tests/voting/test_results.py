@@ -41,7 +41,7 @@ def test_secret_outcome_appears_only_when_announced(
     secret_poll, chair, members, director_general
 ):
     for member, choice in zip(members, ["yes", "no", "no"]):
-        secret_ballot_cast(poll=secret_poll, member=member, choice=choice)
+        secret_ballot_cast(poll=secret_poll, by=member, choice=choice)
     poll_close(poll=secret_poll, by=chair)
     meeting = secret_poll.item.meeting
     pending = item_outcomes(meeting)[secret_poll.item_id]
@@ -65,7 +65,7 @@ def test_snapshot_counts_while_open_and_never_shows_a_sealed_result(
 ):
     meeting = secret_poll.item.meeting
     for member in members[:3]:
-        secret_ballot_cast(poll=secret_poll, member=member, choice="yes")
+        secret_ballot_cast(poll=secret_poll, by=member, choice="yes")
     for audience in (MEMBERS, PUBLIC):
         part = vote_snapshot(meeting, audience)
         assert (part["voted"], part["eligible"], part["state"]) == (3, 9, "open")
@@ -142,7 +142,7 @@ def test_minutes_text_of_a_secret_ballot_gives_totals_only(
     from voting.results import outcome_text
 
     for member, choice in zip(members, ["no", "no", "yes"]):
-        secret_ballot_cast(poll=secret_poll, member=member, choice=choice)
+        secret_ballot_cast(poll=secret_poll, by=member, choice=choice)
     poll_close(poll=secret_poll, by=chair)
     meeting = secret_poll.item.meeting
     with translation.override("en"):

@@ -7,10 +7,11 @@ from django.core.exceptions import PermissionDenied
 from nacl.public import PrivateKey, SealedBox
 
 from council.models import AuditEntry
+from council.refusals import Refusal
 from tests.voting.conftest import PASSPHRASE
 from voting.models import Ballot, Poll, SealingKey
 from voting.selectors import box_of, may_see_tally
-from voting.services import VotingError, sealing
+from voting.services import sealing
 from voting.services.ballots import secret_ballot_cast
 from voting.services.keys import (
     PASSPHRASE_TOO_SHORT,
@@ -31,14 +32,14 @@ pytestmark = pytest.mark.django_db
 
 def cast_all(poll, members, choices):
     return [
-        secret_ballot_cast(poll=poll, member=m, choice=c).tracker
+        secret_ballot_cast(poll=poll, by=m, choice=c).tracker
         for m, c in zip(members, choices, strict=True)
     ]
 
 
 def test_key_setup_stores_no_passphrase_and_no_clear_key(body, director_general):
     key = sealing_key_setup(
-        body=body, holder=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
+        body=body, by=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
     )
     stored = b"".join(
         bytes(getattr(key, f)) for f in ("public_key", "encrypted_private_key", "salt")
@@ -57,9 +58,9 @@ def test_key_setup_stores_no_passphrase_and_no_clear_key(body, director_general)
 def test_bad_passphrases_are_refused(
     body, director_general, passphrase, confirm, message
 ):
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         sealing_key_setup(
-            body=body, holder=director_general, passphrase=passphrase, confirm=confirm
+            body=body, by=director_general, passphrase=passphrase, confirm=confirm
         )
     expected = message or PASSPHRASE_TOO_SHORT % {"n": sealing.MIN_PASSPHRASE_LENGTH}
     assert str(exc.value) == str(expected)
@@ -71,7 +72,7 @@ def test_only_keyholders_set_up_keys(request, body, role):
     with pytest.raises(PermissionDenied):
         sealing_key_setup(
             body=body,
-            holder=request.getfixturevalue(role),
+            by=request.getfixturevalue(role),
             passphrase=PASSPHRASE,
             confirm=PASSPHRASE,
         )
@@ -79,7 +80,7 @@ def test_only_keyholders_set_up_keys(request, body, role):
 
 def test_a_new_key_replaces_the_old_for_new_polls(body, director_general, keys):
     new = sealing_key_setup(
-        body=body, holder=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
+        body=body, by=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
     )
     assert list(SealingKey.objects.filter(holder=director_general, active=True)) == [
         new
@@ -125,7 +126,7 @@ def test_wrong_passphrase_fails_cleanly_and_changes_nothing(
 ):
     cast_all(secret_poll, members[:3], ["yes", "yes", "no"])
     poll_close(poll=secret_poll, by=chair)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_unseal(poll=secret_poll, by=director_general, passphrase="not the one")
     assert exc.value.message == WRONG_PASSPHRASE
     secret_poll.refresh_from_db()
@@ -135,7 +136,7 @@ def test_wrong_passphrase_fails_cleanly_and_changes_nothing(
 
 
 def test_open_poll_cannot_be_unsealed(secret_poll, director_general):
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
     assert exc.value.message == NOT_CLOSED
 
@@ -199,7 +200,7 @@ def test_tampered_ballot_box_is_detected(secret_poll, members, chair, director_g
     poll_close(poll=secret_poll, by=chair)
     ballot = Ballot.objects.first()
     Ballot.objects.filter(pk=ballot.pk).update(ciphertext=b"\x00" * 112)
-    with pytest.raises(VotingError) as exc:
+    with pytest.raises(Refusal) as exc:
         poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
     assert exc.value.message == BALLOT_CORRUPT
     secret_poll.refresh_from_db()

@@ -37,7 +37,7 @@ def test_participation_table_has_no_time_and_no_order():
 
 def test_ballots_are_listed_by_tracker_not_by_casting(secret_poll, members, chair):
     trackers = [
-        secret_ballot_cast(poll=secret_poll, member=m, choice="yes").tracker
+        secret_ballot_cast(poll=secret_poll, by=m, choice="yes").tracker
         for m in members
     ]
     poll_close(poll=secret_poll, by=chair)
@@ -50,7 +50,7 @@ def test_ballots_are_listed_by_tracker_not_by_casting(secret_poll, members, chai
 
 def test_ids_do_not_follow_casting_order(secret_poll, members, chair):
     for member in members:
-        secret_ballot_cast(poll=secret_poll, member=member, choice="no")
+        secret_ballot_cast(poll=secret_poll, by=member, choice="no")
     ids = [str(b) for b in Ballot.objects.values_list("id", flat=True)]
     pids = [str(p) for p in Participation.objects.values_list("id", flat=True)]
     # Random UUIDs (version 4): no counter to line ballots up with members.
@@ -66,7 +66,7 @@ def test_closing_rewrites_participations_so_transaction_ids_do_not_link(
     secret_poll, members, chair
 ):
     for member in members:
-        secret_ballot_cast(poll=secret_poll, member=member, choice="yes")
+        secret_ballot_cast(poll=secret_poll, by=member, choice="yes")
 
     def xmins(table):
         with connection.cursor() as cursor:

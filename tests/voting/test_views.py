@@ -140,7 +140,7 @@ def test_proxy_refuses_a_remote_member(public_poll, clerk, councillor):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_ballot_box(request, secret_poll, members, chair, role):
-    secret_ballot_cast(poll=secret_poll, member=members[1], choice="yes")
+    secret_ballot_cast(poll=secret_poll, by=members[1], choice="yes")
     poll_close(poll=secret_poll, by=chair)
     response = client_for(user_of(request, role)).get(
         reverse("voting:box", args=[secret_poll.pk])
@@ -317,7 +317,7 @@ def test_unannounced_secret_result_is_not_on_the_poll_page(
     request, secret_poll, chair, director_general, members
 ):
     for member in members[:3]:
-        secret_ballot_cast(poll=secret_poll, member=member, choice="yes")
+        secret_ballot_cast(poll=secret_poll, by=member, choice="yes")
     poll_close(poll=secret_poll, by=chair)
     poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
     url = reverse("voting:poll", args=[secret_poll.pk])

@@ -14,11 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.permissions import Action, require
+from council.refusals import Refusal
 from meetings.attendance import may_vote
 from meetings.live import sitting_changed
 from meetings.models import AttendanceEvent
 from voting.models import Ballot, Participation, Poll, PublicVote
-from voting.services import VotingError, sealing
+from voting.services import sealing
 from voting.services.polls import ABSTAIN, BLANK, CANDIDATE_PREFIX, NO, NOT_OPEN, YES
 
 NOT_ELIGIBLE = _(
@@ -50,7 +51,7 @@ def _lock_open_poll(poll: Poll, *, share: bool) -> Poll:
             )
             row = cursor.fetchone()
         if row is None or row[0] != Poll.State.OPEN:
-            raise VotingError(NOT_OPEN)
+            raise Refusal(NOT_OPEN)
         # The rest of an open poll (item, public key) never changes.
         return poll
     locked = (
@@ -59,7 +60,7 @@ def _lock_open_poll(poll: Poll, *, share: bool) -> Poll:
         .get(pk=poll.pk)
     )
     if locked.state != Poll.State.OPEN:
-        raise VotingError(NOT_OPEN)
+        raise Refusal(NOT_OPEN)
     return locked
 
 
@@ -86,15 +87,15 @@ def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
     else:
         require(member, Action.VOTE, body)
     if poll.secret:
-        raise VotingError(SECRET_NOT_BY_PROXY if proxy else WRONG_KIND)
+        raise Refusal(SECRET_NOT_BY_PROXY if proxy else WRONG_KIND)
     if choice not in PUBLIC_CHOICES:
-        raise VotingError(BAD_CHOICE)
+        raise Refusal(BAD_CHOICE)
     with transaction.atomic():
         poll = _lock_open_poll(poll, share=False)
         if not may_vote(poll.item, member):
-            raise VotingError(MEMBER_NOT_ELIGIBLE if proxy else NOT_ELIGIBLE)
+            raise Refusal(MEMBER_NOT_ELIGIBLE if proxy else NOT_ELIGIBLE)
         if proxy and not in_room(poll.item.meeting, member):
-            raise VotingError(NOT_IN_ROOM)
+            raise Refusal(NOT_IN_ROOM)
         vote = PublicVote.objects.filter(poll=poll, member=member).first()
         previous = vote.choice if vote else None
         if vote is not None and vote.choice == choice:
@@ -106,7 +107,7 @@ def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
         vote.at = timezone.now()
         vote.save()
         audit_record(
-            actor=by,
+            by=by,
             action="voting.vote.change" if previous else "voting.vote.cast",
             obj=poll,
             body=body,
@@ -130,25 +131,25 @@ def valid_secret_choices(poll: Poll) -> set[str]:
     return {YES, NO, ABSTAIN}
 
 
-def secret_ballot_cast(*, poll: Poll, member, choice: str) -> CastResult:
+def secret_ballot_cast(*, poll: Poll, by, choice: str) -> CastResult:
     """Seal the member's choice into the ballot box; one ballot per member."""
     body = poll.item.meeting.body
-    require(member, Action.VOTE, body)
+    require(by, Action.VOTE, body)
     if not poll.secret:
-        raise VotingError(WRONG_KIND)
+        raise Refusal(WRONG_KIND)
     if choice not in valid_secret_choices(poll):
-        raise VotingError(BAD_CHOICE)
+        raise Refusal(BAD_CHOICE)
     with transaction.atomic():
         poll = _lock_open_poll(poll, share=True)
-        if Participation.objects.filter(poll=poll, member=member).exists():
+        if Participation.objects.filter(poll=poll, member=by).exists():
             return CastResult(recorded=False)
-        if not may_vote(poll.item, member):
-            raise VotingError(NOT_ELIGIBLE)
+        if not may_vote(poll.item, by):
+            raise Refusal(NOT_ELIGIBLE)
         ciphertext = sealing.seal_choice(choice, bytes(poll.public_key))
         tracker = sealing.tracker_of(ciphertext)
         try:
             with transaction.atomic():
-                Participation.objects.create(poll=poll, member=member)
+                Participation.objects.create(poll=poll, member=by)
         except IntegrityError:
             # A concurrent request of the same member won the race.
             return CastResult(recorded=False)

@@ -5,28 +5,29 @@ from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.permissions import Action, require
+from council.refusals import Refusal
 from voting.models import SealingKey
-from voting.services import VotingError, sealing
+from voting.services import sealing
 
 PASSPHRASE_TOO_SHORT = _("The passphrase must be at least %(n)d characters long.")
 PASSPHRASES_DIFFER = _("The two passphrases differ.")
 
 
-def sealing_key_setup(*, body, holder, passphrase: str, confirm: str) -> SealingKey:
+def sealing_key_setup(*, body, by, passphrase: str, confirm: str) -> SealingKey:
     """Give the keyholder a new key; their previous key stays for older polls."""
-    require(holder, Action.HOLD_SEALING_KEY, body)
+    require(by, Action.HOLD_SEALING_KEY, body)
     if len(passphrase) < sealing.MIN_PASSPHRASE_LENGTH:
-        raise VotingError(PASSPHRASE_TOO_SHORT % {"n": sealing.MIN_PASSPHRASE_LENGTH})
+        raise Refusal(PASSPHRASE_TOO_SHORT % {"n": sealing.MIN_PASSPHRASE_LENGTH})
     if passphrase != confirm:
-        raise VotingError(PASSPHRASES_DIFFER)
+        raise Refusal(PASSPHRASES_DIFFER)
     material = sealing.new_keyholder_key(passphrase)
     with transaction.atomic():
         SealingKey.objects.select_for_update().filter(
-            holder=holder, body=body, active=True
+            holder=by, body=body, active=True
         ).update(active=False)
-        key = SealingKey.objects.create(holder=holder, body=body, **material)
+        key = SealingKey.objects.create(holder=by, body=body, **material)
         audit_record(
-            actor=holder,
+            by=by,
             action="voting.sealing_key.setup",
             obj=key,
             body=body,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
 from council.permissions import Action, can, require
+from council.refusals import Refusal
 from meetings.attendance import has_quorum, present_member_ids, recused_ids
 from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
@@ -21,7 +22,7 @@ from voting.models import (
     PollKeySeal,
     PublicVote,
 )
-from voting.services import VotingError, sealing
+from voting.services import sealing
 from voting.services.keys import active_keys
 
 logger = logging.getLogger(__name__)
@@ -86,38 +87,38 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
         item = _locked_item(item)
         meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
         if meeting.state != Meeting.State.IN_SESSION:
-            raise VotingError(NOT_IN_SESSION)
+            raise Refusal(NOT_IN_SESSION)
         if meeting.current_item_id != item.pk:
-            raise VotingError(NOT_CURRENT_ITEM)
+            raise Refusal(NOT_CURRENT_ITEM)
         appointment = item.kind == AgendaItem.Kind.APPOINTMENT
         if item.vote_kind == AgendaItem.VoteKind.NONE and not appointment:
-            raise VotingError(NO_VOTE_ON_ITEM)
+            raise Refusal(NO_VOTE_ON_ITEM)
         polls = list(item.polls.order_by("round_number"))
         if any(p.state == Poll.State.OPEN for p in polls):
-            raise VotingError(ALREADY_OPEN)
+            raise Refusal(ALREADY_OPEN)
         if any(
             p.secret and p.state in (Poll.State.CLOSED, Poll.State.UNSEALED)
             for p in polls
         ):
-            raise VotingError(RESULT_PENDING)
+            raise Refusal(RESULT_PENDING)
         previous = polls[-1] if polls else None
         if previous is not None and previous.decision != majority.Decision.RUNOFF:
-            raise VotingError(ALREADY_DECIDED)
+            raise Refusal(ALREADY_DECIDED)
         if not has_quorum(item):
-            raise VotingError(NO_QUORUM)
+            raise Refusal(NO_QUORUM)
         if previous is not None:
             runoff = list(previous.tally.get("runoff", []))
             candidates = list(Candidate.objects.filter(item=item, pk__in=runoff))
         elif appointment:
             candidates = list(item.candidates.all())
             if not candidates:
-                raise VotingError(NO_CANDIDATES)
+                raise Refusal(NO_CANDIDATES)
         else:
             candidates = []
         secret = is_secret_item(item)
         keys = active_keys(body) if secret else []
         if secret and not keys:
-            raise VotingError(NO_KEYHOLDER)
+            raise Refusal(NO_KEYHOLDER)
         poll = Poll(
             item=item,
             secret=secret,
@@ -138,7 +139,7 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
                 for k, s in zip(keys, sealed, strict=True)
             )
         audit_record(
-            actor=by,
+            by=by,
             action="voting.poll.open",
             obj=poll,
             body=body,
@@ -232,7 +233,7 @@ def poll_close(*, poll: Poll, by) -> Poll:
     with transaction.atomic():
         poll = _lock_poll(poll)
         if poll.state != Poll.State.OPEN:
-            raise VotingError(NOT_OPEN)
+            raise Refusal(NOT_OPEN)
         poll.state = Poll.State.CLOSED
         poll.closed_at = timezone.now()
         poll.eligible_at_close = len(eligible_ids(poll.item))
@@ -254,7 +255,7 @@ def poll_close(*, poll: Poll, by) -> Poll:
             poll.tally = tally
         poll.save()
         audit_record(
-            actor=by,
+            by=by,
             action="voting.poll.close",
             obj=poll,
             body=poll.item.meeting.body,
@@ -302,25 +303,25 @@ def poll_unseal(*, poll: Poll, by, passphrase: str) -> Poll:
     require(by, Action.HOLD_SEALING_KEY, body)
     poll = Poll.objects.select_related("item__meeting__body").get(pk=poll.pk)
     if poll.state != Poll.State.CLOSED or not poll.secret:
-        raise VotingError(NOT_CLOSED)
+        raise Refusal(NOT_CLOSED)
     seal = (
         PollKeySeal.objects.filter(poll=poll, sealing_key__holder=by)
         .select_related("sealing_key")
         .first()
     )
     if seal is None:
-        raise VotingError(NO_SEAL_FOR_YOU)
+        raise Refusal(NO_SEAL_FOR_YOU)
     # The slow key derivation runs before any lock is taken; a failed attempt
     # is kept in the audit log while the poll stays as it was.
     try:
         holder_key = sealing.unlock_keyholder_key(seal.sealing_key, passphrase)
     except sealing.SealingError:
-        audit_record(actor=by, action="voting.poll.unseal_refused", obj=poll, body=body)
-        raise VotingError(WRONG_PASSPHRASE) from None
+        audit_record(by=by, action="voting.poll.unseal_refused", obj=poll, body=body)
+        raise Refusal(WRONG_PASSPHRASE) from None
     with transaction.atomic():
         poll = _lock_poll(poll)
         if poll.state != Poll.State.CLOSED:
-            raise VotingError(NOT_CLOSED)
+            raise Refusal(NOT_CLOSED)
         try:
             poll_key = sealing.open_poll_key(bytes(seal.sealed_private_key), holder_key)
             choices = [
@@ -330,7 +331,7 @@ def poll_unseal(*, poll: Poll, by, passphrase: str) -> Poll:
                 )
             ]
         except sealing.SealingError:
-            raise VotingError(BALLOT_CORRUPT) from None
+            raise Refusal(BALLOT_CORRUPT) from None
         tally = _secret_tally(poll, choices)
         _decide(poll, tally)
         poll.tally = tally
@@ -339,7 +340,7 @@ def poll_unseal(*, poll: Poll, by, passphrase: str) -> Poll:
         poll.save()
         # The tally stays out of the audit log until it is announced.
         audit_record(
-            actor=by,
+            by=by,
             action="voting.poll.unseal",
             obj=poll,
             body=body,
@@ -355,12 +356,12 @@ def poll_announce(*, poll: Poll, by) -> Poll:
     with transaction.atomic():
         poll = _lock_poll(poll)
         if poll.state != Poll.State.UNSEALED:
-            raise VotingError(NOT_UNSEALED)
+            raise Refusal(NOT_UNSEALED)
         poll.state = Poll.State.ANNOUNCED
         poll.announced_at = timezone.now()
         poll.save(update_fields=["state", "announced_at"])
         audit_record(
-            actor=by,
+            by=by,
             action="voting.poll.announce",
             obj=poll,
             body=body,
@@ -382,20 +383,20 @@ def candidate_add(*, item: AgendaItem, by, name: str, birth_date=None) -> Candid
         require(by, Action.PREPARE_MEETINGS, body)
     name = (name or "").strip()
     if item.kind != AgendaItem.Kind.APPOINTMENT:
-        raise VotingError(NOT_APPOINTMENT)
+        raise Refusal(NOT_APPOINTMENT)
     if not name:
-        raise VotingError(CANDIDATE_NAME_REQUIRED)
+        raise Refusal(CANDIDATE_NAME_REQUIRED)
     with transaction.atomic():
         item = _locked_item(item)
         if item.polls.exists():
-            raise VotingError(CANDIDATES_LOCKED)
+            raise Refusal(CANDIDATES_LOCKED)
         if item.candidates.filter(name=name).exists():
-            raise VotingError(CANDIDATE_EXISTS)
+            raise Refusal(CANDIDATE_EXISTS)
         candidate = Candidate.objects.create(
             item=item, name=name, birth_date=birth_date
         )
         audit_record(
-            actor=by,
+            by=by,
             action="voting.candidate.add",
             obj=candidate,
             body=body,
@@ -413,9 +414,9 @@ def candidate_remove(*, candidate: Candidate, by) -> None:
     with transaction.atomic():
         item = _locked_item(candidate.item)
         if item.polls.exists():
-            raise VotingError(CANDIDATES_LOCKED)
+            raise Refusal(CANDIDATES_LOCKED)
         audit_record(
-            actor=by,
+            by=by,
             action="voting.candidate.remove",
             obj=candidate,
             body=body,

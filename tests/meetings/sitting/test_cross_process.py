@@ -7,7 +7,7 @@ import os
 import pytest
 
 from tests.conftest import start_test_server, stop_test_server
-from tests.sitting.conftest import arrive, cookie_for
+from tests.meetings.sitting.conftest import arrive, cookie_for
 
 pytestmark = [
     pytest.mark.redis,

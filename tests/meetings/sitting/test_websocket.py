@@ -15,7 +15,7 @@ from council.asgi import application
 from meetings import consumers, live
 from meetings.models import AttendanceEvent, Meeting, SittingState
 from meetings.services import sitting as services
-from tests.sitting.conftest import arrive, cookie_for
+from tests.meetings.sitting.conftest import arrive, cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
