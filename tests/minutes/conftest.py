@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 
 from meetings.live import Speech
 from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
-from voting.results import ItemOutcome, Round
+from voting.results import Round, VoteResult
 
 START = datetime.datetime(2026, 3, 2, 19, 0, tzinfo=datetime.UTC)
 
@@ -116,7 +116,7 @@ def outcomes(monkeypatch, sitting):
     """Voting's and the live sitting's contracts, answered as they will be."""
     against, abstaining = sitting.against, sitting.abstaining
     result = {
-        sitting.budget.pk: ItemOutcome(
+        sitting.budget.pk: VoteResult(
             item_id=sitting.budget.pk,
             secret=False,
             decision="adopted",
@@ -127,7 +127,7 @@ def outcomes(monkeypatch, sitting):
             names_against=[against.display_name],
             names_abstaining=[abstaining.display_name],
         ),
-        sitting.appointment.pk: ItemOutcome(
+        sitting.appointment.pk: VoteResult(
             item_id=sitting.appointment.pk,
             secret=True,
             decision="appointed",
@@ -162,7 +162,7 @@ def outcomes(monkeypatch, sitting):
         ),
     ]
     monkeypatch.setattr(
-        "minutes.records.item_outcomes",
+        "minutes.records.item_results",
         lambda meeting: dict(result) if meeting.pk == sitting.meeting.pk else {},
     )
     monkeypatch.setattr(

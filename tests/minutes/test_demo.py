@@ -15,13 +15,13 @@ def test_nothing_to_do_without_a_closed_sitting():
 
 
 def test_minutes_and_records_of_the_demo_sitting_once(monkeypatch):
-    from voting.results import ItemOutcome
+    from voting.results import VoteResult
 
     cast = council_demo.seed()
     meeting = make_meeting(cast.body, number=1)
     item = meeting.items.create(position=1, title="Budget", draft_decision="Approuvé.")
-    outcome = ItemOutcome(item_id=item.pk, secret=False, decision="adopted", yes=30)
-    monkeypatch.setattr("minutes.records.item_outcomes", lambda m: {item.pk: outcome})
+    outcome = VoteResult(item_id=item.pk, secret=False, decision="adopted", yes=30)
+    monkeypatch.setattr("minutes.records.item_results", lambda m: {item.pk: outcome})
     demo.seed(cast)
     demo.seed(cast)
     minutes = Minutes.objects.get(meeting=meeting)

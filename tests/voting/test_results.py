@@ -1,14 +1,16 @@
-"""Outcomes for the minutes, and the "vote" part of the live snapshot."""
+"""Results for the minutes, and the "vote" part of the live snapshot."""
 
 import json
 
 import pytest
+from django.utils import translation
 
 from meetings.live import MEMBERS, PUBLIC, sitting_panels, snapshot_parts
 from meetings.models import AgendaItem, AttendanceEvent
 from tests.voting.conftest import PASSPHRASE, arrive, make_item
 from voting.live import vote_snapshot
-from voting.results import item_outcomes
+from voting.results import outcome_wording
+from voting.selectors import item_results
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
 from voting.services.polls import poll_announce, poll_close, poll_open, poll_unseal
 
@@ -27,7 +29,7 @@ def test_public_vote_outcome_names_those_against_and_abstaining(
     for member, choice in zip(members, choices):
         public_vote_cast(poll=public_poll, member=member, choice=choice)
     poll_close(poll=public_poll, by=chair)
-    outcome = item_outcomes(public_poll.item.meeting)[public_poll.item_id]
+    outcome = item_results(public_poll.item.meeting)[public_poll.item_id]
     assert (outcome.yes, outcome.no, outcome.abstain) == (4, 2, 2)
     assert outcome.decision == "adopted" and not outcome.secret
     assert sorted(outcome.names_against) == sorted(m.display_name for m in members[4:6])
@@ -44,20 +46,20 @@ def test_secret_outcome_appears_only_when_announced(
         secret_ballot_cast(poll=secret_poll, by=member, choice=choice)
     poll_close(poll=secret_poll, by=chair)
     meeting = secret_poll.item.meeting
-    pending = item_outcomes(meeting)[secret_poll.item_id]
-    assert not pending.announced and pending.decision == "pending"
+    pending = item_results(meeting)[secret_poll.item_id]
+    assert pending.pending and pending.decision == "pending"
     assert (pending.yes, pending.no) == (0, 0)
     poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
-    assert not item_outcomes(meeting)[secret_poll.item_id].announced
+    assert item_results(meeting)[secret_poll.item_id].pending
     poll_announce(poll=secret_poll, by=director_general)
-    outcome = item_outcomes(meeting)[secret_poll.item_id]
-    assert outcome.announced and outcome.decision == "rejected"
+    outcome = item_results(meeting)[secret_poll.item_id]
+    assert not outcome.pending and outcome.decision == "rejected"
     assert (outcome.yes, outcome.no, outcome.participants) == (1, 2, 3)
     assert outcome.names_against == [] and outcome.names_abstaining == []
 
 
 def test_open_polls_are_not_outcomes(public_poll):
-    assert item_outcomes(public_poll.item.meeting) == {}
+    assert item_results(public_poll.item.meeting) == {}
 
 
 def test_snapshot_counts_while_open_and_never_shows_a_sealed_result(
@@ -115,44 +117,36 @@ def test_eligible_count_follows_the_register(public_poll, councillor):
 
 
 def test_minutes_text_of_a_public_vote(public_poll, chair, members):
-    from django.utils import translation
-
-    from voting.results import outcome_text
-
     for member, choice in zip(members, ["yes"] * 4 + ["no", "abstain"]):
         public_vote_cast(poll=public_poll, member=member, choice=choice)
     poll_close(poll=public_poll, by=chair)
-    outcome = item_outcomes(public_poll.item.meeting)[public_poll.item_id]
+    outcome = item_results(public_poll.item.meeting)[public_poll.item_id]
     with translation.override("en"):
-        text = outcome_text(outcome)
+        text = " ".join(outcome_wording(outcome))
     assert text == (
-        "By roll-call: 4 for, 1 against, 1 abstentions. "
+        "Public vote: 4 for, 1 against, 1 abstaining. "
         f"Voted against: {members[4].display_name}. "
         f"Abstained: {members[5].display_name}. The proposal is adopted."
     )
     with translation.override("fr"):
-        assert "La proposition est adoptée." in outcome_text(outcome)
+        assert "La proposition est adoptée." in outcome_wording(outcome)
 
 
 def test_minutes_text_of_a_secret_ballot_gives_totals_only(
     secret_poll, chair, members, director_general
 ):
-    from django.utils import translation
-
-    from voting.results import outcome_text
-
     for member, choice in zip(members, ["no", "no", "yes"]):
         secret_ballot_cast(poll=secret_poll, by=member, choice=choice)
     poll_close(poll=secret_poll, by=chair)
     meeting = secret_poll.item.meeting
     with translation.override("en"):
-        pending = outcome_text(item_outcomes(meeting)[secret_poll.item_id])
+        pending = " ".join(outcome_wording(item_results(meeting)[secret_poll.item_id]))
     assert "not been announced" in pending
     poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
     poll_announce(poll=secret_poll, by=director_general)
     with translation.override("en"):
-        text = outcome_text(item_outcomes(meeting)[secret_poll.item_id])
-    assert text.startswith("By secret ballot, 3 ballots: 1 for, 2 against")
+        text = " ".join(outcome_wording(item_results(meeting)[secret_poll.item_id]))
+    assert text.startswith("Secret ballot: 3 members took part. For: 1; against: 2")
     assert text.endswith("The proposal is rejected.")
     for member in members[:3]:
         assert member.display_name not in text
