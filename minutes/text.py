@@ -113,10 +113,6 @@ def duration(seconds: int) -> str:
 # ---- votes, written as the law asks (L1122-26 to L1122-28) ------------------------
 
 
-def _names(names: list[str]) -> str:
-    return ", ".join(names)
-
-
 def outcome_lines(vote: dict | None) -> list[str]:
     """The outcome of a vote in the law's words, in the active language.
 
@@ -175,11 +171,12 @@ def outcome_lines(vote: dict | None) -> list[str]:
         if vote.get("names_against"):
             lines.append(
                 _("Voted against: %(names)s.")
-                % {"names": _names(vote["names_against"])}
+                % {"names": ", ".join(vote["names_against"])}
             )
         if vote.get("names_abstaining"):
             lines.append(
-                _("Abstained: %(names)s.") % {"names": _names(vote["names_abstaining"])}
+                _("Abstained: %(names)s.")
+                % {"names": ", ".join(vote["names_abstaining"])}
             )
     return lines + _decision_lines(vote)
 

@@ -150,3 +150,83 @@ def test_minutes_text_of_a_secret_ballot_gives_totals_only(
     assert text.endswith("The proposal is rejected.")
     for member in members[:3]:
         assert member.display_name not in text
+
+
+def test_minutes_install_the_renderer_of_the_legal_wording():
+    from minutes.records import result_wording
+    from voting import results
+
+    assert results._wording == [result_wording]
+
+
+def _closed_public_poll(public_poll, chair, members):
+    for member, choice in zip(members, ["yes"] * 4 + ["no", "abstain"]):
+        public_vote_cast(poll=public_poll, member=member, choice=choice)
+    return poll_close(poll=public_poll, by=chair)
+
+
+def test_the_poll_page_words_the_outcome_as_the_minutes_do(
+    public_poll, chair, members, councillor
+):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    poll = _closed_public_poll(public_poll, chair, members)
+    client = client_for(councillor)
+    client.cookies["django_language"] = "fr"
+    page = client.get(reverse("voting:poll", args=[poll.pk])).content.decode()
+    assert "Vote public : 4 voix pour, 1 contre, 1 abstentions." in page
+    assert "La proposition est adoptée." in page
+    results = client.get(reverse("voting:results", args=[poll.item.meeting_id]))
+    assert "La proposition est adoptée." in results.content.decode()
+
+
+def test_without_a_renderer_the_pages_show_the_counts_alone(
+    public_poll, chair, members, councillor, monkeypatch
+):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    monkeypatch.setattr("voting.results._wording", [])
+    poll = _closed_public_poll(public_poll, chair, members)
+    client = client_for(councillor)
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("voting:poll", args=[poll.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Adopted" in page and "<dd>4</dd>" in page
+    assert members[4].display_name in page  # the roll-call lists names
+    assert "The proposal is adopted." not in page
+    assert "Public vote:" not in page
+
+
+def test_the_snapshot_result_keeps_the_keys_the_browser_reads(
+    public_poll, chair, members
+):
+    poll = _closed_public_poll(public_poll, chair, members)
+    part = vote_snapshot(poll.item.meeting, MEMBERS)
+    assert set(part) == {
+        "poll",
+        "item",
+        "secret",
+        "state",
+        "round",
+        "voted",
+        "eligible",
+        "ballots",
+        "result",
+    }
+    assert part["result"] == {
+        "decision": "adopted",
+        "yes": 4,
+        "no": 1,
+        "abstain": 1,
+        "blank": 0,
+        "appointed": "",
+        "candidates": [],
+        "names_against": [members[4].display_name],
+        "names_abstaining": [members[5].display_name],
+    }
+    assert (part["voted"], part["ballots"]) == (6, 6)
