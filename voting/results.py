@@ -77,7 +77,7 @@ class VoteResult:
         return str(DECISION_LABELS.get(self.decision, ""))
 
 
-def _names(poll: Poll) -> dict[str, list[str]]:
+def _roll_call(poll: Poll) -> tuple[dict[str, list[str]], list[str]]:
     """Display names per choice of a roll-call, and those the clerk recorded."""
     votes = getattr(poll, "prefetched_votes", None)
     if votes is None:
@@ -88,7 +88,7 @@ def _names(poll: Poll) -> dict[str, list[str]]:
         names[vote.choice].append(vote.member.display_name)
         if vote.recorded_by_id:
             by_clerk.append(vote.member.display_name)
-    return names | {"by_clerk": by_clerk}
+    return names, by_clerk
 
 
 def _result(poll: Poll, earlier: list[Round]) -> VoteResult:
@@ -124,16 +124,21 @@ def _result(poll: Poll, earlier: list[Round]) -> VoteResult:
             appointed=poll.winner.name if poll.winner_id else "",
             rounds=[*earlier, this_round],
         )
-    names = {} if poll.secret else _names(poll)
+    counts = {
+        "yes": tally.get(VoteChoice.YES, 0),
+        "no": tally.get(VoteChoice.NO, 0),
+        "abstain": tally.get(VoteChoice.ABSTAIN, 0),
+    }
+    if poll.secret:
+        return VoteResult(**common, **counts)
+    names, by_clerk = _roll_call(poll)
     return VoteResult(
         **common,
-        yes=tally.get(VoteChoice.YES, 0),
-        no=tally.get(VoteChoice.NO, 0),
-        abstain=tally.get(VoteChoice.ABSTAIN, 0),
-        names_yes=names.get(VoteChoice.YES, []),
-        names_against=names.get(VoteChoice.NO, []),
-        names_abstaining=names.get(VoteChoice.ABSTAIN, []),
-        names_by_clerk=names.get("by_clerk", []),
+        **counts,
+        names_yes=names[VoteChoice.YES],
+        names_against=names[VoteChoice.NO],
+        names_abstaining=names[VoteChoice.ABSTAIN],
+        names_by_clerk=by_clerk,
     )
 
 
