@@ -289,8 +289,6 @@ def register_page(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("item__position"),
         "members": members,
         "all_items": meeting.items.order_by("position"),
-        "Kind": AttendanceEvent.Kind,
-        "Place": AttendanceEvent.Place,
     }
     return render(request, "meetings/sitting/register.html", context)
 
