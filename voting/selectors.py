@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from council.permissions import Action, can
-from meetings.attendance import may_vote
+from meetings.register import Register, may_vote_now
 from voting.models import Ballot, Participation, Poll, PublicVote
 from voting.results import VoteResult, poll_results
-from voting.services.polls import eligible_ids
 
 
 def may_see_tally(user, poll: Poll) -> bool:
@@ -111,7 +110,7 @@ def ballot_state(poll: Poll, user) -> BallotState:
         poll=poll,
         may_vote=poll.is_open
         and can(user, Action.VOTE, body)
-        and may_vote(poll.item, user),
+        and may_vote_now(poll.item, user),
         has_voted=voted,
         own_vote=own_vote,
         voted_count=voted_count(poll),
@@ -132,7 +131,7 @@ def voted_count(poll: Poll) -> int:
 def eligible_count(poll: Poll) -> int:
     if poll.eligible_at_close is not None:
         return poll.eligible_at_close
-    return len(eligible_ids(poll.item))
+    return len(Register.of(poll.item.meeting).eligible_ids(poll.item))
 
 
 def box_of(poll: Poll) -> list[str]:

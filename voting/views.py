@@ -20,6 +20,7 @@ from council.models import Body, User
 from council.permissions import Action, can, require
 from council.refusals import Refusal, show_refusal
 from meetings.models import AgendaItem, Meeting
+from meetings.register import Register
 from voting import selectors
 from voting.forms import (
     BallotForm,
@@ -30,12 +31,11 @@ from voting.forms import (
 )
 from voting.models import Candidate, Poll, PublicVote, SealingKey
 from voting.results import poll_results
-from voting.services.ballots import in_room, public_vote_cast, secret_ballot_cast
+from voting.services.ballots import public_vote_cast, secret_ballot_cast
 from voting.services.keys import sealing_key_setup
 from voting.services.polls import (
     candidate_add,
     candidate_remove,
-    eligible_ids,
     poll_announce,
     poll_close,
     poll_open,
@@ -241,12 +241,11 @@ def proxy_vote(request, poll_id: int):
     require(request.user, Action.RECORD_ATTENDANCE, poll.item.meeting.body)
     if poll.secret:
         raise PermissionDenied
-    ids = eligible_ids(poll.item)
-    members = [
-        m
-        for m in User.objects.filter(pk__in=ids).order_by("last_name", "first_name")
-        if in_room(poll.item.meeting, m)
-    ]
+    register = Register.of(poll.item.meeting)
+    in_room = register.eligible_ids(poll.item) & register.room_ids()
+    members = list(
+        User.objects.filter(pk__in=in_room).order_by("last_name", "first_name")
+    )
     form = ProxyVoteForm(request.POST or None, members=members)
     if request.method == "POST" and form.is_valid():
         member = next(m for m in members if m.pk == form.cleaned_data["member"])
