@@ -85,9 +85,6 @@ def test_layout_is_accessible(councillor):
 
 
 def test_administrator_can_use_the_admin(administrator):
-    from council.demo import _grant_admin_permissions
-
-    _grant_admin_permissions(administrator)
     client = client_for(administrator)
     assert client.get(reverse("admin:index")).status_code == 200
     for name in ("body", "user", "mandate", "politicalgroup"):
@@ -113,9 +110,6 @@ def test_anonymous_admin_goes_through_the_site_login(db):
 
 
 def test_administrator_cannot_grant_themself_superuser(administrator):
-    from council.demo import _grant_admin_permissions
-
-    _grant_admin_permissions(administrator)
     client = client_for(administrator)
     url = reverse("admin:council_user_change", args=[administrator.pk])
     html = client.get(url).content.decode()
@@ -131,10 +125,8 @@ def test_admin_exposes_nothing_of_voting():
 
 def test_admin_changes_are_written_to_the_audit_log(administrator, body, councillor):
     from council.audit import audit_verify
-    from council.demo import _grant_admin_permissions
     from council.models import AuditEntry
 
-    _grant_admin_permissions(administrator)
     client = client_for(administrator)
     response = client.post(
         reverse("admin:council_mandate_add"),
@@ -164,9 +156,6 @@ def test_admin_changes_are_written_to_the_audit_log(administrator, body, council
 
 
 def test_birth_dates_are_hidden_from_the_administrator(administrator, councillor):
-    from council.demo import _grant_admin_permissions
-
-    _grant_admin_permissions(administrator)
     url = reverse("admin:council_user_change", args=[councillor.pk])
     html = client_for(administrator).get(url).content.decode()
     assert 'name="first_name"' in html
@@ -174,20 +163,14 @@ def test_birth_dates_are_hidden_from_the_administrator(administrator, councillor
 
 
 def test_birth_dates_are_shown_to_a_clerk_with_admin_access(clerk, councillor):
-    from council.demo import _grant_admin_permissions
-
-    clerk.is_staff = True
+    clerk.is_administrator = True
     clerk.save()
-    _grant_admin_permissions(clerk)
     url = reverse("admin:council_user_change", args=[councillor.pk])
     html = client_for(clerk).get(url).content.decode()
     assert 'name="birth_date"' in html
 
 
 def test_administrator_cannot_change_a_superuser(administrator, superuser):
-    from council.demo import _grant_admin_permissions
-
-    _grant_admin_permissions(administrator)
     client = client_for(administrator)
     url = reverse("admin:council_user_change", args=[superuser.pk])
     client.post(url, {"email": "taken@example.org", "first_name": "x"})
@@ -199,10 +182,8 @@ def test_administrator_cannot_change_a_superuser(administrator, superuser):
 def test_people_created_in_the_admin_have_a_verified_address(administrator):
     from allauth.account.models import EmailAddress
 
-    from council.demo import _grant_admin_permissions
     from council.models import AuditEntry, User
 
-    _grant_admin_permissions(administrator)
     response = client_for(administrator).post(
         reverse("admin:council_user_add"),
         {
