@@ -7,6 +7,8 @@ from django.urls import reverse
 from council.models import Mandate
 from tests.conftest import client_for, make_body, make_mandate
 
+Role = Mandate.Role
+
 pytestmark = pytest.mark.django_db
 
 SECTIONS = {
@@ -71,6 +73,35 @@ def test_home_page_queries_do_not_grow_with_bodies(
     with django_assert_num_queries(6):
         html = client.get(reverse("home")).content.decode()
     assert html.count('class="card desk"') == 6
+
+
+def test_home_page_and_panels_follow_the_table_not_role_names(
+    monkeypatch, councillor, body
+):
+    from council.permissions import ROLES_FOR_ACTION, Action
+
+    client = client_for(councillor)
+    client.cookies["django_language"] = "en"
+    links = [
+        reverse("meetings:meeting_create", args=[body.slug]),
+        reverse("voting:key_setup", args=[body.slug]),
+        reverse("minutes:oversight", args=[body.slug]),
+    ]
+    html = client.get(reverse("home")).content.decode()
+    assert _sections(html) == {"member"}
+    assert not any(link in html for link in links)
+    everyone = frozenset(Role)
+    for action in (
+        Action.PREPARE_MEETINGS,
+        Action.HOLD_SEALING_KEY,
+        Action.OVERSEE,
+        Action.CHAIR_SITTING,
+    ):
+        monkeypatch.setitem(ROLES_FOR_ACTION, action, everyone)
+    monkeypatch.setitem(ROLES_FOR_ACTION, Action.VOTE, frozenset())
+    html = client.get(reverse("home")).content.decode()
+    assert _sections(html) == {"chair", "clerk", "deputy_director_general"}
+    assert all(link in html for link in links)
 
 
 def test_layout_is_accessible(councillor):
