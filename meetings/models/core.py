@@ -230,20 +230,22 @@ class AgendaItem(models.Model):
         return f"{self.position}. {self.title}"
 
     def save(self, *args, **kwargs):
-        # Persons are discussed behind closed doors and chosen by secret ballot
-        # (L1122-21, L1122-27); the item's kind forces it.
-        if self.kind == self.Kind.APPOINTMENT:
-            self.session = self.Session.CLOSED
-            self.vote_kind = self.VoteKind.SECRET
+        for name, value in self.forced_by_kind(self.kind).items():
+            setattr(self, name, value)
         super().save(*args, **kwargs)
+
+    @classmethod
+    def forced_by_kind(cls, kind: str) -> dict[str, str]:
+        """The fields an item of this kind holds whatever was asked for."""
+        # Persons are discussed behind closed doors and chosen by secret ballot
+        # (L1122-21, L1122-27): an appointment is always both.
+        if kind == cls.Kind.APPOINTMENT:
+            return {"session": cls.Session.CLOSED, "vote_kind": cls.VoteKind.SECRET}
+        return {}
 
     @property
     def is_closed_session(self) -> bool:
         return self.session == self.Session.CLOSED
-
-    @property
-    def forces_secret_ballot(self) -> bool:
-        return self.kind == self.Kind.APPOINTMENT
 
 
 class AttendanceEvent(models.Model):
