@@ -70,8 +70,9 @@ MAX_SUMMARY = 20_000
 
 
 def _minutes_locked(minutes: Minutes) -> Minutes:
+    # The minutes' own row only: a meeting is locked by Meeting.objects.lock.
     return (
-        Minutes.objects.select_for_update()
+        Minutes.objects.select_for_update(of=("self",))
         .select_related("meeting__body")
         .get(pk=minutes.pk)
     )
@@ -171,11 +172,8 @@ def minutes_edit(
 def next_sitting(meeting: Meeting) -> Meeting | None:
     """The body's next meeting still in preparation, by start time."""
     return (
-        Meeting.objects.filter(
-            body=meeting.body,
-            starts_at__gt=meeting.starts_at,
-            state__in=[Meeting.State.DRAFT, Meeting.State.CONVENED],
-        )
+        Meeting.objects.editable()
+        .filter(body=meeting.body, starts_at__gt=meeting.starts_at)
         .order_by("starts_at", "pk")
         .first()
     )

@@ -57,11 +57,7 @@ def submission_create(
     if not explanatory_note:
         raise Refusal({"explanatory_note": NOTE_MISSING})
     with transaction.atomic():
-        locked = (
-            Meeting.objects.select_for_update()
-            .select_related("body")
-            .get(pk=meeting.pk)
-        )
+        locked = Meeting.objects.lock(meeting.pk)
         if locked.state != Meeting.State.CONVENED:
             raise Refusal(SUBMISSION_NOT_OPEN, code="not_open")
         if not submission_is_open(locked, now):
@@ -92,11 +88,7 @@ def submission_create(
 
 
 def _lock_pending(submission: ItemSubmission) -> tuple[ItemSubmission, Meeting]:
-    meeting = (
-        Meeting.objects.select_for_update()
-        .select_related("body")
-        .get(pk=submission.meeting_id)
-    )
+    meeting = Meeting.objects.lock(submission.meeting_id)
     fresh = ItemSubmission.objects.select_for_update().get(pk=submission.pk)
     if fresh.status != ItemSubmission.Status.PENDING:
         raise Refusal(ALREADY_DECIDED, code="decided")
