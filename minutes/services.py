@@ -21,6 +21,7 @@ from council.permissions import NOT_ALLOWED, Action, can, require
 from council.refusals import Refusal
 from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
+from meetings.services import agenda
 from minutes import pdf, records
 from minutes.models import (
     DecisionRecord,
@@ -184,14 +185,13 @@ def _place(minutes: Minutes, by) -> AgendaItem | None:
     if target is None:
         return None
     body = minutes.meeting.body
-    position = (target.items.aggregate(top=Max("position"))["top"] or 0) + 1
     with override(body.language):
         title = _("Approval of the minutes of the sitting of %(date)s") % {
             "date": _long(minutes.meeting.starts_at, body)
         }
-    item = AgendaItem.objects.create(
+    item = agenda.item_append(
         meeting=target,
-        position=position,
+        by=by,
         title=title,
         kind=AgendaItem.Kind.MINUTES_APPROVAL,
         session=AgendaItem.Session.PUBLIC,
