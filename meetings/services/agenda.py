@@ -19,8 +19,6 @@ from council.permissions import Action, is_member, require
 from council.refusals import Refusal
 from meetings.models import AgendaItem, Meeting
 
-Kind = AgendaItem.Kind
-
 AGENDA_LOCKED = _("The agenda of this meeting can no longer be changed.")
 CANNOT_MOVE = _("This item cannot move further in that direction.")
 BAD_DIRECTION = _("Move an item up or down.")
