@@ -445,20 +445,36 @@ def decision_records_issue(*, meeting: Meeting, by) -> list[DecisionRecord]:
     ]
 
 
+def _locked_records(pks: list[int]) -> list[DecisionRecord]:
+    return list(
+        DecisionRecord.objects.select_for_update(of=("self",))
+        .select_related("body")
+        .filter(pk__in=pks)
+        .order_by("sequence", "pk")
+    )
+
+
+def _stamp_printed(record: DecisionRecord, by, at: datetime.datetime) -> None:
+    # One record, or each record of a batch: the same mark, the same entry.
+    if record.printed_at is not None or record.is_signed:
+        return
+    record.printed_at = at
+    record.save(update_fields=["printed_at"])
+    audit_record(
+        by=by,
+        action="record.print",
+        obj=record,
+        body=record.body,
+        details={"reference": record.reference},
+    )
+
+
 @transaction.atomic
 def decision_record_mark_printed(*, record: DecisionRecord, by) -> DecisionRecord:
+    """The clerk says the paper was printed; once, and never for a signed record."""
     require(by, Action.PRINT_RECORDS, record.body)
-    record = DecisionRecord.objects.select_for_update().get(pk=record.pk)
-    if record.printed_at is None and not record.is_signed:
-        record.printed_at = timezone.now()
-        record.save(update_fields=["printed_at"])
-        audit_record(
-            by=by,
-            action="record.print",
-            obj=record,
-            body=record.body,
-            details={"reference": record.reference},
-        )
+    (record,) = _locked_records([record.pk])
+    _stamp_printed(record, by, timezone.now())
     return record
 
 
@@ -626,9 +642,12 @@ def print_job_run(job_id: int) -> PrintJob | None:
             data = pdf.decision_extracts(
                 [extract_of(r) for r in found], progress=progress
             )
-            DecisionRecord.objects.filter(
-                pk__in=[r.pk for r in found], printed_at__isnull=True, signed_on=None
-            ).update(printed_at=timezone.now())
+            # The batch was asked for by a POST: its records are printed by
+            # whoever asked, each with the entry a single record gets.
+            with transaction.atomic():
+                printed_at = timezone.now()
+                for record in _locked_records([r.pk for r in found]):
+                    _stamp_printed(record, job.requested_by, printed_at)
             name = f"decisions-{meeting.body.slug}-{meeting.number}.pdf"
         else:
             minutes = Minutes.objects.get(meeting=meeting)

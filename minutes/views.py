@@ -392,10 +392,26 @@ def _record(pk: int) -> DecisionRecord:
 def record_pdf(request, pk: int):
     record = _record(pk)
     _require_any(request.user, record.body, Action.PRINT_RECORDS, Action.OVERSEE)
+    # Opening is not printing: link prefetchers and mail scanners open links.
     data = pdf.decision_extract(services.extract_of(record))
-    if can(request.user, Action.PRINT_RECORDS, record.body):
-        services.decision_record_mark_printed(record=record, by=request.user)
     return _pdf(data, f"{record.reference.replace('/', '-')}.pdf")
+
+
+@login_required
+@require_POST
+def record_mark_printed(request, pk: int):
+    record = _record(pk)
+    require(request.user, Action.PRINT_RECORDS, record.body)
+    try:
+        services.decision_record_mark_printed(record=record, by=request.user)
+        messages.success(
+            request,
+            _("Record %(reference)s is marked printed.")
+            % {"reference": record.reference},
+        )
+    except ValidationError as exc:
+        show_refusal(request, exc)
+    return redirect("minutes:decisions", record.meeting_id)
 
 
 @login_required

@@ -102,6 +102,19 @@ def test_post_views(world, cast, role, name, data, allowed):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_mark_printed(world, cast, role):
+    url = reverse("minutes:record_printed", args=[world["record"]])
+    response = _client(cast, role).post(url)
+    if role is None:
+        assert response.status_code == 302 and "/accounts/" in response["Location"]
+    elif role in CLERK:
+        assert response.status_code == 302
+        assert "/accounts/" not in response["Location"]
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_print_start(world, cast, role, monkeypatch):
     monkeypatch.setattr(services, "start_in_background", lambda job_id: None)
     url = reverse("minutes:print_start", args=[world["meeting"], "minutes"])
