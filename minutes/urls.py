@@ -69,4 +69,9 @@ urlpatterns = [
     path("decisions/<int:pk>/correction/", views.record_correct, name="record_correct"),
     path("verify/<uuid:public_id>/", views.verify, name="verify"),
     path("bodies/<slug:slug>/oversight/", views.oversight, name="oversight"),
+    path(
+        "bodies/<slug:slug>/oversight/verify/",
+        views.oversight_verify,
+        name="oversight_verify",
+    ),
 ]

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from council.models import AuditEntry
 from minutes import services
 from minutes.models import Minutes, PrintJob
 from tests.conftest import client_for
@@ -139,6 +140,24 @@ def test_oversight(world, cast, role, body):
         assert response.status_code == 200
     else:
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_oversight_verify(world, cast, role, body):
+    url = reverse("minutes:oversight_verify", args=[body.slug])
+    before = AuditEntry.objects.filter(action="audit.verified").count()
+    response = _client(cast, role).post(url)
+    after = AuditEntry.objects.filter(action="audit.verified").count()
+    if role is None:
+        assert response.status_code == 302 and "/accounts/" in response["Location"]
+        assert after == before
+    elif role in {"director_general", "deputy_director_general"}:
+        assert response.status_code == 302
+        assert after == before + 1
+    else:
+        assert response.status_code == 403
+        assert after == before
+    assert _client(cast, role).get(url).status_code in {302, 405}
 
 
 @pytest.mark.parametrize("role", ["chair", "councillor"])
