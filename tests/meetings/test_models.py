@@ -1,5 +1,8 @@
 """What a meeting and an agenda item answer about themselves."""
 
+import pathlib
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -100,3 +103,26 @@ def test_appointments_are_forced_closed_and_secret_by_one_rule(
     # Without a rule of its own, an appointment is now like any other item.
     item = make_item(meeting, kind=AgendaItem.Kind.APPOINTMENT)
     assert (item.session, item.vote_kind) == ("public", "public")
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+# A meeting's draft state named outside the model, or a meeting's state
+# compared to a string in a template.
+DRAFT_SPELLINGS = re.compile(
+    r"Meeting\.State\.DRAFT|meeting__state=|meeting\.state\s*[!=]=\s*[\"']"
+)
+
+
+@pytest.mark.django_db(False)
+def test_only_the_model_knows_which_states_are_published():
+    found = []
+    for app in ("council", "meetings", "voting", "minutes", "templates"):
+        for path in (ROOT / app).rglob("*"):
+            if path.suffix not in {".py", ".html"} or "migrations" in path.parts:
+                continue
+            if path.is_relative_to(ROOT / "meetings" / "models"):
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if DRAFT_SPELLINGS.search(line) and "draft" in line.lower():
+                    found.append(f"{path.relative_to(ROOT)}:{number}")
+    assert found == []
