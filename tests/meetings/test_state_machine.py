@@ -1,9 +1,13 @@
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from council.models import AuditEntry
 from meetings.models import Meeting
 from meetings.services import meetings as svc
+from tests.conftest import client_for
 from tests.meetings.conftest import make_item, set_state
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +59,7 @@ def test_every_transition_from_every_state(
             str(svc.ILLEGAL_TRANSITION)
             % {
                 "current": State(state).label,
-                "target": State(svc.TRANSITIONS[name][1]).label,
+                "target": State(Meeting.TRANSITIONS[name][1]).label,
             }
         ]
         meeting.refresh_from_db()
@@ -204,3 +208,41 @@ def test_convened_meeting_keeps_its_date_mode_and_round(meeting, agenda, clerk):
     )
     meeting.refresh_from_db()
     assert meeting.place == "Salle des mariages"
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+@pytest.mark.parametrize("state", ALL_STATES)
+def test_the_meeting_says_which_transitions_its_state_allows(name, state):
+    meeting = Meeting(state=state)
+    assert meeting.can_transition(name) == ((name, state) in LEGAL)
+    assert getattr(meeting, f"can_{name}")() == ((name, state) in LEGAL)
+    if (name, state) in LEGAL:
+        assert Meeting.TRANSITIONS[name][1] == LEGAL[(name, state)]
+
+
+def test_console_buttons_ask_the_meeting(meeting, chair, monkeypatch):
+    make_item(meeting)
+    set_state(meeting, State.CONVENED)
+    # A table where nothing opens and a convened meeting may close: the
+    # console follows the model's answer, not a rule of its own.
+    table = dict(Meeting.TRANSITIONS)
+    table["open"] = (frozenset(), State.IN_SESSION)
+    table["close"] = (frozenset({State.CONVENED}), State.CLOSED)
+    monkeypatch.setattr(Meeting, "TRANSITIONS", table)
+    html = (
+        client_for(chair)
+        .get(
+            reverse("meetings:sitting_console", args=[meeting.pk]),
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        .content.decode()
+    )
+    buttons = {
+        label.strip(): not disabled
+        for disabled, label in re.findall(
+            r"<button type=\"submit\"[^>]*?( disabled)?>([^<]+)</button>", html
+        )
+    }
+    assert not buttons["Open the sitting"]
+    assert buttons["Close the sitting"]
+    assert not buttons["Suspend"] and not buttons["Resume"]
