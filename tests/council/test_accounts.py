@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from council.models import User
-from tests.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from council.asgi import application
-from meetings.models import AgendaItem, AttendanceEvent, Meeting
+from meetings.models import AgendaItem, Meeting
 from tests.conftest import client_for
+from tests.factories import arrive, make_item, make_meeting
 
 APPS = ("council", "meetings", "voting", "minutes")  # INSTALLED_APPS order
 TRANSLATED = ("fr", "nl", "de")
@@ -212,25 +213,16 @@ PAGES = {
 
 @pytest.fixture
 def sitting_in_session(body, chair, councillor, other_councillors):
-    meeting = Meeting.objects.create(
-        body=body,
+    meeting = make_meeting(
+        body,
         number=1,
         title="Séance du conseil",
-        starts_at=timezone.now(),
         state=Meeting.State.IN_SESSION,
-        opened_at=timezone.now(),
         livestream_url="https://stream.example.org/live",
     )
-    item = AgendaItem.objects.create(meeting=meeting, position=1, title="Budget 2027")
-    meeting.current_item = item
-    meeting.save()
-    for person in (chair, councillor, *other_councillors):
-        AttendanceEvent.objects.create(
-            meeting=meeting,
-            person=person,
-            kind=AttendanceEvent.Kind.ARRIVED,
-            at=timezone.now() - datetime.timedelta(minutes=1),
-        )
+    make_item(meeting, title="Budget 2027")  # the current item
+    a_minute_ago = timezone.now() - datetime.timedelta(minutes=1)
+    arrive(meeting, chair, councillor, *other_councillors, at=a_minute_ago)
     return meeting
 
 

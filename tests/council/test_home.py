@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from council.models import Mandate
-from tests.conftest import client_for, make_body, make_mandate
+from tests.conftest import client_for
+from tests.factories import make_body, make_mandate
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 
 from council.models import Mandate
 from council.permissions import Action, bodies_of, can, is_member, require, roles
-from tests.conftest import make_body, make_mandate, make_user
+from tests.factories import make_body, make_mandate, make_user
 
 Role = Mandate.Role
 A = Action

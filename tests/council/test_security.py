@@ -49,7 +49,7 @@ def test_pages_refuse_framing_and_sniffing(councillor):
 def test_session_cookie_is_http_only_and_same_site(councillor):
     from django.test import Client
 
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     response = Client(REMOTE_ADDR="10.250.0.1").post(
         reverse("account_login"), {"login": councillor.email, "password": PASSWORD}

@@ -7,7 +7,7 @@ from council.models import AuditEntry
 from meetings.forms import ItemForm
 from meetings.models import AgendaItem, Meeting
 from meetings.services import agenda as svc
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.meetings.conftest import set_state
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.db import connection
 from council.models import User
 from meetings.models import AgendaItem
 from meetings.services import agenda as svc
-from tests.meetings.conftest import make_meeting
+from tests.factories import make_meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,8 +10,8 @@ from meetings.models import Convocation, Meeting
 from meetings.services import documents as document_services
 from meetings.services import meetings as svc
 from meetings.services.convocations import convocations_send
-from tests.conftest import make_member
-from tests.meetings.conftest import make_item, pdf_bytes
+from tests.factories import make_item, make_member
+from tests.meetings.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 

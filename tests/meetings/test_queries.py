@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Convocation, Document, ItemSubmission, Meeting
-from tests.conftest import client_for, make_member
-from tests.meetings.conftest import make_item, make_meeting, set_state
+from tests.conftest import client_for
+from tests.factories import make_item, make_meeting, make_member
+from tests.meetings.conftest import set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +119,7 @@ def test_anonymous_home_links_every_body_public_calendar(
 ):
     from django.test import Client
 
-    from tests.conftest import make_body
+    from tests.factories import make_body
 
     client = Client()
     client.get(reverse("home"))

@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from council.models import AuditEntry
 from meetings.models import Meeting
 from meetings.services import meetings as svc
-from tests.meetings.conftest import make_item, set_state
+from tests.factories import make_item
+from tests.meetings.conftest import set_state
 
 pytestmark = pytest.mark.django_db
 

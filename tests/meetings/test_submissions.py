@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from council.models import AuditEntry
 from meetings.models import AgendaItem, ItemSubmission, Meeting
 from meetings.services import submissions as svc
-from tests.meetings.conftest import local, make_item, make_meeting, set_state
+from tests.factories import make_item, make_meeting
+from tests.meetings.conftest import local, set_state
 
 pytestmark = pytest.mark.django_db
 

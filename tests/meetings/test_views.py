@@ -13,7 +13,8 @@ from meetings.models import AgendaItem, Document, ItemSubmission, Meeting
 from meetings.services import documents as document_services
 from meetings.services import submissions as submission_services
 from tests.conftest import client_for
-from tests.meetings.conftest import make_item, pdf_bytes, set_state
+from tests.factories import make_item
+from tests.meetings.conftest import pdf_bytes, set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -438,7 +439,7 @@ def test_editor_of_a_convened_meeting_saves_other_details(world, clerk):
 def test_calendar_feed_lists_published_meetings_as_events(world, body):
     from icalendar import Calendar
 
-    from tests.meetings.conftest import make_meeting
+    from tests.factories import make_meeting
 
     make_meeting(body, title="Brouillon secret")  # a draft: not in the feed
     response = client_for(None).get(reverse("meetings:calendar_feed", args=[body.slug]))

@@ -8,6 +8,8 @@ from django.utils import timezone, translation
 
 from meetings.live import Speech
 from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
+from minutes import services
+from tests.factories import make_meeting
 from voting.results import ItemOutcome, Round
 
 START = datetime.datetime(2026, 3, 2, 19, 0, tzinfo=datetime.UTC)
@@ -31,24 +33,20 @@ def at(minutes: int) -> datetime.datetime:
     return START + datetime.timedelta(minutes=minutes)
 
 
-def make_meeting(body, number=1, **fields) -> Meeting:
-    defaults = {
-        "title": f"Séance n° {number}",
-        "starts_at": START,
-        "state": Meeting.State.CLOSED,
-        "mode": Meeting.Mode.HYBRID,
-        "place": "Hôtel de ville, salle du conseil",
-        "opened_at": at(2),
-        "closed_at": at(150),
-    }
-    defaults.update(fields)
-    return Meeting.objects.create(body=body, number=number, **defaults)
-
-
 @pytest.fixture
 def sitting(body, cast, other_councillors):
     chair, councillor = cast["chair"], cast["councillor"]
-    meeting = make_meeting(body)
+    meeting = make_meeting(
+        body,
+        number=1,
+        title="Séance n° 1",
+        starts_at=START,
+        state=Meeting.State.CLOSED,
+        mode=Meeting.Mode.HYBRID,
+        place="Hôtel de ville, salle du conseil",
+        opened_at=at(2),
+        closed_at=at(150),
+    )
     budget = AgendaItem.objects.create(
         meeting=meeting,
         position=1,
@@ -174,15 +172,11 @@ def outcomes(monkeypatch, sitting):
 
 @pytest.fixture
 def drafted(sitting, outcomes, clerk):
-    from minutes import services
-
     return services.minutes_generate(meeting=sitting.meeting, by=clerk)
 
 
 @pytest.fixture
 def issued(drafted, sitting, clerk):
-    from minutes import services
-
     return services.decision_records_issue(meeting=sitting.meeting, by=clerk)
 
 
@@ -194,8 +188,6 @@ def next_meeting(body):
         title="Séance suivante",
         starts_at=START + datetime.timedelta(days=28),
         state=Meeting.State.CONVENED,
-        opened_at=None,
-        closed_at=None,
     )
 
 

@@ -5,7 +5,7 @@ from meetings.models import Meeting
 from minutes import services
 from minutes.models import Minutes, MinutesVersion
 from minutes.text import outcome_lines
-from tests.minutes.conftest import make_meeting
+from tests.factories import make_meeting
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from meetings.models import AgendaItem, Meeting
 from minutes import selectors, services
 from minutes.models import DecisionRecord, Minutes
 from tests.conftest import client_for
-from tests.minutes.conftest import make_meeting
+from tests.factories import make_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -98,12 +98,14 @@ def test_ten_meetings_rule(body):
             number=100 + n,
             starts_at=datetime.datetime(2026, 1 + n, 10, 18, tzinfo=datetime.UTC),
             mode=Meeting.Mode.IN_PERSON,
+            state=Meeting.State.CLOSED,
         )
     make_meeting(
         body,
         number=110,
         starts_at=datetime.datetime(2026, 4, 10, 18, tzinfo=datetime.UTC),
         mode=Meeting.Mode.REMOTE,
+        state=Meeting.State.CLOSED,
     )
     year = selectors.ten_meetings(body, today)
     assert year.held_physical == 2 and year.held_remote == 1
@@ -116,6 +118,7 @@ def test_ten_meetings_rule(body):
         number=111,
         starts_at=datetime.datetime(2026, 5, 10, 18, tzinfo=datetime.UTC),
         mode=Meeting.Mode.HYBRID,
+        state=Meeting.State.CLOSED,
     )
     warnings = [w.message for w in selectors.compliance_warnings(body, today)]
     assert not any("Only" in w for w in warnings)

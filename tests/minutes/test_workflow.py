@@ -7,7 +7,8 @@ from meetings.models import AgendaItem, Meeting
 from minutes import services
 from minutes.models import MINUTES_IMMUTABLE, Minutes, MinutesVersion, Objection
 from minutes.selectors import diff_table
-from tests.minutes.conftest import START, make_meeting
+from tests.factories import make_meeting
+from tests.minutes.conftest import START
 from voting.results import ItemOutcome
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from meetings.models import AgendaItem, AttendanceEvent, Meeting
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.voting.conftest import PASSPHRASE
 from voting.models import Ballot, Poll
 from voting.services.keys import sealing_key_setup

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from council.models import Mandate
 from meetings.attendance import may_vote, present_member_ids, recused_ids
-from meetings.models import AgendaItem, Recusal
-from tests.conftest import make_member
-from tests.voting.conftest import arrive, leave, make_item, make_meeting, recent_client
+from meetings.models import AgendaItem, Meeting, Recusal
+from tests.factories import arrive, leave, make_item, make_meeting, make_member
+from tests.voting.conftest import recent_client
 from voting.models import Ballot, Participation
 from voting.services.ballots import NOT_ELIGIBLE
 from voting.services.polls import poll_open
@@ -32,7 +32,7 @@ def _reference(item, user) -> bool:
 def test_may_vote_is_one_query_whatever_the_size_of_the_register(
     body, councillor, present
 ):
-    meeting = make_meeting(body)
+    meeting = make_meeting(body, state=Meeting.State.IN_SESSION)
     item = make_item(meeting)
     others = [make_member(body) for _ in range(present)]
     arrive(meeting, *others, councillor)
@@ -45,7 +45,7 @@ def test_may_vote_is_one_query_whatever_the_size_of_the_register(
 def test_may_vote_follows_the_register_and_recusals(
     body, councillor, chair, clerk, outsider
 ):
-    meeting = make_meeting(body)
+    meeting = make_meeting(body, state=Meeting.State.IN_SESSION)
     item = make_item(meeting)
     other = make_item(meeting, current=False)
     people = [councillor, chair, clerk, outsider]
@@ -81,7 +81,7 @@ def test_may_vote_follows_the_register_and_recusals(
 def test_may_vote_refuses_anonymous(body):
     from django.contrib.auth.models import AnonymousUser
 
-    item = make_item(make_meeting(body))
+    item = make_item(make_meeting(body, state=Meeting.State.IN_SESSION))
     assert may_vote(item, AnonymousUser()) is False
 
 
@@ -111,7 +111,7 @@ def asgi_poll(
     sealing_key_setup(
         body=body, by=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
     )
-    meeting = make_meeting(body)
+    meeting = make_meeting(body, state=Meeting.State.IN_SESSION)
     arrive(meeting, chair, *other_councillors)  # quorum, the councillor absent
     item = make_item(meeting, vote_kind=AgendaItem.VoteKind.SECRET)
     return poll_open(item=item, by=chair)

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from meetings.models import AgendaItem, AttendanceEvent
 from tests.conftest import client_for
-from tests.voting.conftest import PASSPHRASE, arrive, make_item, recent_client
+from tests.factories import arrive, make_item
+from tests.voting.conftest import PASSPHRASE, recent_client
 from voting.models import Ballot, Candidate, Participation, Poll, PublicVote, SealingKey
 from voting.services.ballots import secret_ballot_cast
 from voting.services.polls import poll_close, poll_unseal

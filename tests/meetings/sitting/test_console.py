@@ -11,7 +11,7 @@ from meetings.models import FloorRequest, Meeting
 from meetings.services import sitting as services
 from meetings.services.meetings import ILLEGAL_TRANSITION
 from tests.conftest import client_for
-from tests.meetings.sitting.conftest import arrive
+from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db
 

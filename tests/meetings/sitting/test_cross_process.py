@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from tests.conftest import start_test_server, stop_test_server
-from tests.meetings.sitting.conftest import arrive, cookie_for
+from tests.conftest import cookie_for, start_test_server, stop_test_server
+from tests.factories import arrive
 
 pytestmark = [
     pytest.mark.redis,

@@ -9,7 +9,7 @@ from meetings.attendance import has_quorum, quorum
 from meetings.live import speaking_log, speaking_totals
 from meetings.models import FloorRequest
 from meetings.services import sitting as services
-from tests.meetings.sitting.conftest import arrive
+from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db
 Kind = FloorRequest.Kind

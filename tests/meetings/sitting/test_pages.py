@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from meetings.models import AttendanceEvent, FloorRequest, Meeting
 from meetings.services import sitting as services
-from tests.conftest import client_for, make_member
-from tests.meetings.sitting.conftest import arrive
+from tests.conftest import client_for
+from tests.factories import arrive, make_member
 
 pytestmark = pytest.mark.django_db
 
