@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from council.models import Mandate
 from council.permissions import Action, bodies_of, can, is_member, require, roles
@@ -186,15 +187,11 @@ def test_in_office_queryset_matches_is_in_office(body, dated):
 
 
 def test_mandate_cannot_end_before_it_starts(body):
-    from django.db import IntegrityError, transaction
-
     with pytest.raises(IntegrityError), transaction.atomic():
         make_mandate(make_user(), body, start=D(2025, 5, 1), end=D(2025, 4, 30))
 
 
 def test_group_of_another_body_is_refused(body, group):
-    from django.core.exceptions import ValidationError
-
     other = make_body()
     mandate = Mandate(person=make_user(), body=other, role=Role.COUNCILLOR)
     mandate.group = group

@@ -6,6 +6,7 @@ from io import StringIO
 from types import SimpleNamespace
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
 from council import demo
@@ -66,8 +67,6 @@ def test_seed_demo_builds_the_council_and_prints_the_logins():
 
 
 def test_demo_addresses_are_verified_so_people_can_add_a_second_factor():
-    from allauth.account.models import EmailAddress
-
     _seed()
     people = User.objects.count()
     assert EmailAddress.objects.filter(verified=True, primary=True).count() == people

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -30,8 +32,6 @@ def _submit(meeting, who, now, **extra):
 
 
 def test_last_day_is_five_clear_days_before(sitting):
-    import datetime
-
     assert svc.submission_last_day(sitting) == datetime.date(2026, 10, 24)
 
 

@@ -5,6 +5,7 @@ from meetings.models import Meeting
 from minutes import demo
 from minutes.models import DecisionRecord, Minutes, MinutesVersion
 from tests.factories import make_meeting
+from voting.results import ItemOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +17,6 @@ def test_nothing_to_do_without_a_closed_sitting():
 
 
 def test_minutes_and_records_of_the_demo_sitting_once(monkeypatch):
-    from voting.results import ItemOutcome
-
     cast = council_demo.seed()
     meeting = make_meeting(cast.body, number=1, state=Meeting.State.CLOSED)
     item = meeting.items.create(position=1, title="Budget", draft_decision="Approuvé.")

@@ -1,7 +1,9 @@
+import dataclasses
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from meetings.models import Meeting
+from meetings.models import AttendanceEvent, Meeting
 from minutes import services
 from minutes.models import Minutes, MinutesVersion
 from minutes.text import outcome_lines
@@ -69,8 +71,6 @@ def test_decision_text_only_for_voted_items(drafted, sitting):
 def test_unannounced_secret_result_is_not_written(
     sitting, outcomes, clerk, monkeypatch
 ):
-    import dataclasses
-
     hidden = {
         k: dataclasses.replace(v, announced=False) if v.secret else v
         for k, v in outcomes.items()
@@ -105,8 +105,6 @@ def test_redraft_keeps_summaries_and_adds_a_version(drafted, sitting, clerk):
     assert _item(again, sitting.budget)["summary"] == "Long débat."
     # Nothing new in the record: no new version.
     assert MinutesVersion.objects.filter(minutes=again).count() == 2
-    from meetings.models import AttendanceEvent
-
     AttendanceEvent.objects.create(
         meeting=sitting.meeting,
         person=sitting.absent,

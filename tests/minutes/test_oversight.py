@@ -1,6 +1,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -9,6 +11,7 @@ from council.models import AuditEntry
 from meetings.models import AgendaItem, Meeting
 from minutes import selectors, services
 from minutes.models import DecisionRecord, Minutes
+from minutes.services import _register
 from tests.conftest import client_for
 from tests.factories import make_meeting
 
@@ -130,8 +133,6 @@ def test_undrafted_minutes_are_warned(sitting, body):
 
 
 def _more_records(body, sitting, clerk, count):
-    from minutes.services import _register
-
     content = Minutes.objects.get(meeting=sitting.meeting).content
     for _ in range(count):
         _register(
@@ -148,9 +149,6 @@ def test_query_count_does_not_grow_with_records(
     client = client_for(director_general)
     url = reverse("minutes:oversight", args=[body.slug])
     client.get(url)  # warm the session and caches
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
     _more_records(body, sitting, clerk, 15)
@@ -165,9 +163,6 @@ def test_decisions_list_query_count_is_constant(
     client = client_for(clerk)
     url = reverse("minutes:decisions", args=[sitting.meeting.pk])
     client.get(url)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     _more_records(body, sitting, clerk, 12)

@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
@@ -13,10 +15,12 @@ from django.utils import timezone
 from council.models import Mandate
 from meetings.attendance import may_vote, present_member_ids, recused_ids
 from meetings.models import AgendaItem, Meeting, Recusal
+from tests.conftest import client_for
 from tests.factories import arrive, leave, make_item, make_meeting, make_member
-from tests.voting.conftest import recent_client
+from tests.voting.conftest import PASSPHRASE, recent_client
 from voting.models import Ballot, Participation
 from voting.services.ballots import NOT_ELIGIBLE
+from voting.services.keys import sealing_key_setup
 from voting.services.polls import poll_open
 
 
@@ -79,8 +83,6 @@ def test_may_vote_follows_the_register_and_recusals(
 
 @pytest.mark.django_db
 def test_may_vote_refuses_anonymous(body):
-    from django.contrib.auth.models import AnonymousUser
-
     item = make_item(make_meeting(body, state=Meeting.State.IN_SESSION))
     assert may_vote(item, AnonymousUser()) is False
 
@@ -105,9 +107,6 @@ def _cast(client: AsyncClient, poll, choice: str = "yes"):
 def asgi_poll(
     transactional_db, body, chair, councillor, other_councillors, director_general
 ):
-    from tests.voting.conftest import PASSPHRASE
-    from voting.services.keys import sealing_key_setup
-
     sealing_key_setup(
         body=body, by=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
     )
@@ -146,11 +145,7 @@ def test_async_cast_refuses_a_recused_member(asgi_poll, councillor):
 
 def test_async_cast_without_recent_login_goes_to_reauthentication(asgi_poll, chair):
     client = AsyncClient()
-    from tests.conftest import client_for
-
     client.cookies = client_for(chair).cookies  # logged in, not recently confirmed
-    from django.contrib.sessions.models import Session
-
     for session in Session.objects.all():
         data = session.get_decoded()
         data.pop("account_authentication_methods", None)

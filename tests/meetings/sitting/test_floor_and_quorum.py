@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from council.models import AuditEntry
 from meetings.attendance import has_quorum, quorum
-from meetings.live import speaking_log, speaking_totals
+from meetings.live import build_snapshot, speaking_log, speaking_totals
 from meetings.models import FloorRequest
 from meetings.services import sitting as services
 from tests.factories import arrive
@@ -24,8 +24,6 @@ def present(live_meeting, chair, councillor, other_councillors):
 
 
 def _queue(meeting) -> list[int]:
-    from meetings.live import build_snapshot
-
     return [entry["person_id"] for entry in build_snapshot(meeting, "members")["queue"]]
 
 
