@@ -108,23 +108,17 @@ def build_snapshot(meeting, audience: str) -> dict:
 
 def build_snapshots(meeting, audiences=AUDIENCES) -> dict[str, dict]:
     """The snapshot of each audience, reading the database once for all."""
-    from meetings.attendance import Quorum, presence, recused_ids
     from meetings.models import FloorRequest
+    from meetings.register import Register
 
     item = meeting.current_item
     item_closed = item is not None and item.is_closed_session
-    where = presence(meeting)
-    room = sum(1 for place in where.values() if place == "room")
-    recused = recused_ids(item) if item else set()
-    in_office = meeting.body.members_in_office(
-        on=timezone.localdate(meeting.starts_at)
-    ).count()
-    q = Quorum(
-        in_office=in_office,
-        present=len(set(where) - recused),
-        required=in_office // 2 + 1,
-        exempt=bool(item is not None and item.third_convocation),
-    )
+    register = Register.of(meeting)
+    where = {pk: register.place_of(pk) for pk in register.present_ids()}
+    room = len(register.room_ids())
+    recused = register.recused_ids(item)
+    in_office = len(register.in_office_ids)
+    q = register.quorum(item)
     requests = list(
         FloorRequest.objects.filter(
             meeting=meeting,

@@ -125,7 +125,8 @@ def make_item(meeting, *, current: bool | None = None, **fields) -> AgendaItem:
 
 def make_event(meeting, person, kind=AttendanceEvent.Kind.ARRIVED, **fields):
     """One attendance event, at this moment unless ``at`` is given."""
-    fields.setdefault("at", timezone.now())
+    if fields.get("at") is None:
+        fields["at"] = timezone.now()
     return AttendanceEvent.objects.create(
         meeting=meeting, person=person, kind=kind, **fields
     )
@@ -134,12 +135,12 @@ def make_event(meeting, person, kind=AttendanceEvent.Kind.ARRIVED, **fields):
 def arrive(meeting, *people, place=AttendanceEvent.Place.REMOTE, at=None) -> None:
     """Each person arrives (remotely unless ``place`` says otherwise)."""
     for person in people:
-        make_event(meeting, person, place=place, at=at or timezone.now())
+        make_event(meeting, person, place=place, at=at)
 
 
 def leave(meeting, *people, at=None) -> None:
     for person in people:
-        make_event(meeting, person, AttendanceEvent.Kind.LEFT, at=at or timezone.now())
+        make_event(meeting, person, AttendanceEvent.Kind.LEFT, at=at)
 
 
 def _next(rows, field: str) -> int:

@@ -159,6 +159,17 @@ class Meeting(models.Model):
         """The calendar day of the sitting in the body's time zone."""
         return self.local_start.date()
 
+    def members_in_office(self):
+        """The body's members (voting mandates) in office on the sitting's day.
+
+        The one definition of "in office for this sitting": convocations, the
+        register, quorum and the minutes all ask here.
+        """
+        # The sitting's day in the body's time zone, not the server's: with
+        # TIME_ZONE elsewhere, a mandate starting or ending that day would
+        # count for the convocations and not for the quorum.
+        return self.body.members_in_office(on=self.sitting_day)
+
 
 PHYSICAL_MODES = frozenset({Meeting.Mode.IN_PERSON, Meeting.Mode.HYBRID})
 

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from meetings.live import Speech
 from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
 from minutes import services
-from tests.factories import make_meeting
+from tests.factories import arrive, leave, make_event, make_item, make_meeting
 from voting.results import ItemOutcome, Round
 
 START = datetime.datetime(2026, 3, 2, 19, 0, tzinfo=datetime.UTC)
@@ -47,50 +47,34 @@ def sitting(body, cast, other_councillors):
         opened_at=at(2),
         closed_at=at(150),
     )
-    budget = AgendaItem.objects.create(
-        meeting=meeting,
-        position=1,
+    budget = make_item(
+        meeting,
         title="Modification budgétaire n° 1 de l’exercice 2026",
         rapporteur=chair,
         explanatory_note="Vu le Code de la démocratie locale;",
         draft_decision="Article 1er. Le conseil approuve la modification budgétaire.",
     )
-    appointment = AgendaItem.objects.create(
-        meeting=meeting,
-        position=2,
+    appointment = make_item(
+        meeting,
         title="Désignation d’un directeur financier",
         kind=AgendaItem.Kind.APPOINTMENT,
         draft_decision="Le conseil désigne le directeur financier.",
     )
-    info = AgendaItem.objects.create(
-        meeting=meeting,
-        position=3,
+    info = make_item(
+        meeting,
         title="Communications du collège",
         kind=AgendaItem.Kind.INFORMATION,
         vote_kind=AgendaItem.VoteKind.NONE,
     )
     present = [chair, councillor, *other_councillors[:5]]
     for index, person in enumerate(present):
-        AttendanceEvent.objects.create(
-            meeting=meeting,
-            person=person,
-            kind=AttendanceEvent.Kind.ARRIVED,
-            at=at(index),
-            place=AttendanceEvent.Place.ROOM
-            if index % 2
-            else AttendanceEvent.Place.REMOTE,
+        place = (
+            AttendanceEvent.Place.ROOM if index % 2 else AttendanceEvent.Place.REMOTE
         )
-    AttendanceEvent.objects.create(
-        meeting=meeting, person=councillor, kind=AttendanceEvent.Kind.LEFT, at=at(95)
-    )
+        arrive(meeting, person, place=place, at=at(index))
+    leave(meeting, councillor, at=at(95))
     excused = other_councillors[5]
-    AttendanceEvent.objects.create(
-        meeting=meeting,
-        person=excused,
-        kind=AttendanceEvent.Kind.EXCUSED,
-        at=at(0),
-        note="maladie",
-    )
+    make_event(meeting, excused, AttendanceEvent.Kind.EXCUSED, at=at(0), note="maladie")
     recused = other_councillors[0]
     Recusal.objects.create(
         item=budget, person=recused, reason="intérêt personnel", at=at(10)

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from council.models import Mandate
-from meetings.attendance import may_vote, present_member_ids, recused_ids
 from meetings.models import AgendaItem, Meeting, Recusal
+from meetings.register import Register, may_vote_now
 from tests.conftest import client_for
 from tests.factories import arrive, leave, make_item, make_meeting, make_member
 from tests.voting.conftest import PASSPHRASE, recent_client
@@ -25,8 +25,9 @@ from voting.services.polls import poll_open
 
 
 def _reference(item, user) -> bool:
-    """The rule as the register reads it in full (the former implementation)."""
-    return user.pk in present_member_ids(item.meeting) and user.pk not in recused_ids(
+    """The rule as the register reads it in full."""
+    register = Register.of(item.meeting)
+    return user.pk in register.present_ids() and user.pk not in register.recused_ids(
         item
     )
 
@@ -41,7 +42,7 @@ def test_may_vote_is_one_query_whatever_the_size_of_the_register(
     others = [make_member(body) for _ in range(present)]
     arrive(meeting, *others, councillor)
     with CaptureQueriesContext(connection) as queries:
-        assert may_vote(item, councillor) is True
+        assert may_vote_now(item, councillor) is True
     assert len(queries) == 1
 
 
@@ -57,7 +58,7 @@ def test_may_vote_follows_the_register_and_recusals(
 
     def check(expected: dict) -> None:
         for person in people:
-            got = may_vote(item, person)
+            got = may_vote_now(item, person)
             checks.append(got)
             assert got is expected.get(person.pk, False), person
             assert got is _reference(item, person)
@@ -84,7 +85,7 @@ def test_may_vote_follows_the_register_and_recusals(
 @pytest.mark.django_db
 def test_may_vote_refuses_anonymous(body):
     item = make_item(make_meeting(body, state=Meeting.State.IN_SESSION))
-    assert may_vote(item, AnonymousUser()) is False
+    assert may_vote_now(item, AnonymousUser()) is False
 
 
 # ---- the cast view under ASGI: a pool thread with its own connection -------------
