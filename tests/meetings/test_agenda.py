@@ -10,10 +10,11 @@ from meetings.forms import ItemForm
 from meetings.models import AgendaItem, ItemSubmission, Meeting
 from meetings.services import agenda as svc
 from meetings.services import submissions
+from meetings.services.documents import document_upload
 from minutes import services as minutes_services
 from minutes.models import Minutes
-from tests.conftest import make_user
-from tests.meetings.conftest import set_state
+from tests.factories import make_user
+from tests.meetings.conftest import pdf_bytes, set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -150,9 +151,6 @@ def test_only_the_clerk_changes_the_agenda(meeting, five, chair, director_genera
 def test_deleting_an_item_removes_its_files_after_commit(
     meeting, clerk, media_root, django_capture_on_commit_callbacks
 ):
-    from meetings.services.documents import document_upload
-    from tests.meetings.conftest import pdf_bytes
-
     item = svc.item_create(meeting=meeting, by=clerk, title="Avec annexe")
     document = document_upload(item=item, by=clerk, name="a.pdf", data=pdf_bytes())
     path = document.file.path

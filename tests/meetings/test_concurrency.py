@@ -15,7 +15,7 @@ from meetings.services import agenda as svc
 from meetings.services import submissions
 from minutes import services as minutes_services
 from minutes.models import Minutes
-from tests.meetings.conftest import make_meeting
+from tests.factories import make_meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,14 +1,17 @@
+import datetime
 import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from council.models import AuditEntry
 from meetings.models import Meeting
 from meetings.services import meetings as svc
 from tests.conftest import client_for
-from tests.meetings.conftest import make_item, set_state
+from tests.factories import make_item
+from tests.meetings.conftest import set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -151,10 +154,6 @@ def test_empty_agenda_cannot_be_convened(meeting, clerk):
 
 
 def test_meeting_numbers_follow_each_other_per_body(body, clerk):
-    import datetime
-
-    from django.utils import timezone
-
     start = timezone.now() + datetime.timedelta(days=30)
     first = svc.meeting_create(body=body, by=clerk, title="A", starts_at=start)
     second = svc.meeting_create(body=body, by=clerk, title="B", starts_at=start)
@@ -163,10 +162,6 @@ def test_meeting_numbers_follow_each_other_per_body(body, clerk):
 
 
 def test_expected_end_before_start_is_refused(body, clerk):
-    import datetime
-
-    from django.utils import timezone
-
     start = timezone.now() + datetime.timedelta(days=30)
     with pytest.raises(ValidationError):
         svc.meeting_create(
@@ -189,8 +184,6 @@ def test_closed_meeting_can_no_longer_be_edited(meeting, clerk):
 
 
 def test_convened_meeting_keeps_its_date_mode_and_round(meeting, agenda, clerk):
-    import datetime
-
     svc.meeting_convene(meeting=meeting, by=clerk)
     for change in (
         {"starts_at": meeting.starts_at + datetime.timedelta(days=1)},

@@ -3,6 +3,8 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,8 +14,9 @@ from council.models import AuditEntry
 from meetings.models import AgendaItem, Meeting
 from minutes import selectors, services
 from minutes.models import DecisionRecord, Minutes
+from minutes.services import _register
 from tests.conftest import client_for
-from tests.minutes.conftest import make_meeting
+from tests.factories import make_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -205,12 +208,14 @@ def test_ten_meetings_rule(body):
             number=100 + n,
             starts_at=datetime.datetime(2026, 1 + n, 10, 18, tzinfo=datetime.UTC),
             mode=Meeting.Mode.IN_PERSON,
+            state=Meeting.State.CLOSED,
         )
     make_meeting(
         body,
         number=110,
         starts_at=datetime.datetime(2026, 4, 10, 18, tzinfo=datetime.UTC),
         mode=Meeting.Mode.REMOTE,
+        state=Meeting.State.CLOSED,
     )
     year = selectors.ten_meetings(body, today)
     assert year.held_physical == 2 and year.held_remote == 1
@@ -223,6 +228,7 @@ def test_ten_meetings_rule(body):
         number=111,
         starts_at=datetime.datetime(2026, 5, 10, 18, tzinfo=datetime.UTC),
         mode=Meeting.Mode.HYBRID,
+        state=Meeting.State.CLOSED,
     )
     warnings = [w.message for w in selectors.compliance_warnings(body, today)]
     assert not any("Only" in w for w in warnings)
@@ -234,8 +240,6 @@ def test_undrafted_minutes_are_warned(sitting, body):
 
 
 def _more_records(body, sitting, clerk, count):
-    from minutes.services import _register
-
     content = Minutes.objects.get(meeting=sitting.meeting).content
     for _ in range(count):
         _register(
@@ -252,9 +256,6 @@ def test_query_count_does_not_grow_with_records(
     client = client_for(director_general)
     url = reverse("minutes:oversight", args=[body.slug])
     client.get(url)  # warm the session and caches
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
     _more_records(body, sitting, clerk, 15)
@@ -269,9 +270,6 @@ def test_decisions_list_query_count_is_constant(
     client = client_for(clerk)
     url = reverse("minutes:decisions", args=[sitting.meeting.pk])
     client.get(url)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     _more_records(body, sitting, clerk, 12)

@@ -6,7 +6,8 @@ import pytest
 
 from meetings.live import MEMBERS, PUBLIC, sitting_panels, snapshot_parts
 from meetings.models import AgendaItem, AttendanceEvent
-from tests.voting.conftest import PASSPHRASE, arrive, make_item
+from tests.factories import arrive, make_item
+from tests.voting.conftest import PASSPHRASE
 from voting.live import vote_snapshot
 from voting.results import item_outcomes
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
