@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from meetings.forms import ItemForm
 from meetings.models import AgendaItem, Meeting
 from meetings.services import agenda
-from tests.meetings.conftest import make_item, make_meeting
+from tests.factories import make_item, make_meeting
 
 pytestmark = pytest.mark.django_db
 
