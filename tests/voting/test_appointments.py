@@ -8,7 +8,8 @@ from django.utils import translation
 
 from council.refusals import Refusal
 from meetings.models import AgendaItem
-from tests.voting.conftest import PASSPHRASE, make_item
+from tests.factories import make_item
+from tests.voting.conftest import PASSPHRASE
 from voting.models import Candidate, Poll
 from voting.results import outcome_wording
 from voting.selectors import item_results

@@ -5,7 +5,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from tests.conftest import client_for
-from tests.voting.conftest import PASSPHRASE, leave
+from tests.factories import leave, make_item
+from tests.voting.conftest import PASSPHRASE
 from voting import selectors
 from voting.selectors import ballot_state
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
@@ -115,7 +116,6 @@ def test_the_poll_page_costs_the_same_queries_however_many_voted(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.voting.conftest import make_item
     from voting.services.polls import poll_open
 
     client = client_for(councillor)

@@ -7,7 +7,8 @@ from django.utils import translation
 
 from meetings.live import MEMBERS, PUBLIC, sitting_panels, snapshot_parts
 from meetings.models import AgendaItem, AttendanceEvent
-from tests.voting.conftest import PASSPHRASE, arrive, make_item
+from tests.factories import arrive, make_item
+from tests.voting.conftest import PASSPHRASE
 from voting.live import vote_snapshot
 from voting.results import outcome_wording
 from voting.selectors import item_results

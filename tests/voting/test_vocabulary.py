@@ -3,7 +3,8 @@
 import pytest
 from django.utils import translation
 
-from tests.voting.conftest import PASSPHRASE, make_item
+from tests.factories import make_item
+from tests.voting.conftest import PASSPHRASE
 from voting.choices import (
     BALLOT_LABELS,
     DECISION_LABELS,

@@ -1,16 +1,17 @@
 """A convened meeting with public, closed and third-convocation items."""
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from meetings.models import AgendaItem, AttendanceEvent, Meeting
+from meetings import live
+from meetings.models import AgendaItem, Meeting
+from tests.factories import make_item, make_meeting
 
 
 @pytest.fixture
 def meeting(body):
-    return Meeting.objects.create(
-        body=body,
+    return make_meeting(
+        body,
         number=1,
         title="Séance du conseil",
         starts_at=timezone.now(),
@@ -23,20 +24,14 @@ def meeting(body):
 @pytest.fixture
 def items(meeting):
     return {
-        "public": AgendaItem.objects.create(
-            meeting=meeting, position=1, title="Budget 2027"
-        ),
-        "closed": AgendaItem.objects.create(
-            meeting=meeting,
-            position=2,
+        "public": make_item(meeting, title="Budget 2027"),
+        "closed": make_item(
+            meeting,
             title="Nomination secrète du directeur",
             kind=AgendaItem.Kind.APPOINTMENT,
         ),
-        "third": AgendaItem.objects.create(
-            meeting=meeting,
-            position=3,
-            title="Règlement de voirie",
-            third_convocation=True,
+        "third": make_item(
+            meeting, title="Règlement de voirie", third_convocation=True
         ),
     }
 
@@ -51,22 +46,6 @@ def live_meeting(meeting, items, chair):
     return meeting
 
 
-def arrive(meeting, person, place=AttendanceEvent.Place.REMOTE, at=None):
-    return AttendanceEvent.objects.create(
-        meeting=meeting,
-        person=person,
-        kind=AttendanceEvent.Kind.ARRIVED,
-        place=place,
-        at=at or timezone.now(),
-    )
-
-
-def cookie_for(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
-
-
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The cast's passwords are hashed at every test; the real hasher is slow
@@ -78,8 +57,6 @@ def fast_password_hashing(settings):
 def fresh_publisher():
     # Test databases reuse ids: don't let one test's cached snapshot or
     # pending push stand for another's meeting.
-    from meetings import live
-
     live._snapshot_cache.clear()
     live._last_publish.clear()
     live._pending.clear()

@@ -8,7 +8,7 @@ from django.db import transaction
 from meetings import live
 from meetings.models import SittingState
 from meetings.services import sitting as services
-from tests.meetings.sitting.conftest import arrive
+from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db
 
