@@ -9,5 +9,10 @@ class MinutesConfig(AppConfig):
     def ready(self) -> None:
         from council.home import register_home_panel
         from minutes.home import home_context
+        from minutes.records import result_wording
+        from voting.results import register_outcome_wording
 
         register_home_panel("minutes/_home_panel.html", home_context)
+        # The voting pages word an outcome as the minutes do, without
+        # voting importing the minutes.
+        register_outcome_wording(result_wording)

@@ -13,24 +13,39 @@ from council.models import Mandate, User
 from meetings.live import speaking_log
 from meetings.models import AgendaItem, Meeting, Recusal
 from meetings.register import Register
-from voting.results import ItemOutcome, item_outcomes
+from minutes.text import outcome_lines
+from voting.results import VoteResult
+from voting.selectors import item_results
 
 SCHEMA = 1
 
 
-def outcomes_for(meeting: Meeting) -> dict[int, ItemOutcome]:
-    return item_outcomes(meeting)
-
-
-def vote_data(outcome: ItemOutcome | None) -> dict | None:
-    """The outcome as stored; a secret ballot keeps totals only."""
-    if outcome is None:
+def vote_data(result: VoteResult | None) -> dict | None:
+    """A vote's result as the minutes store it; a secret ballot keeps totals only."""
+    if result is None:
         return None
-    data = dataclasses.asdict(outcome)
-    if outcome.secret:
-        data["names_against"] = []
-        data["names_abstaining"] = []
-    return data
+    return {
+        "item_id": result.item_id,
+        "secret": result.secret,
+        "decision": result.decision,
+        "yes": result.yes,
+        "no": result.no,
+        "abstain": result.abstain,
+        "blank": result.blank,
+        "invalid": result.invalid,
+        "participants": result.participants,
+        "names_against": [] if result.secret else list(result.names_against),
+        "names_abstaining": [] if result.secret else list(result.names_abstaining),
+        "appointed": result.appointed,
+        "rounds": [dataclasses.asdict(r) for r in result.rounds],
+        "announced": not result.pending,
+        "tie_broken_by_age": result.tie_broken_by_age,
+    }
+
+
+def result_wording(result: VoteResult) -> list[str]:
+    """A result in the words the minutes give it, for the voting pages."""
+    return outcome_lines(vote_data(result))
 
 
 def _iso(moment) -> str | None:
@@ -130,7 +145,7 @@ def _items(meeting: Meeting) -> list[AgendaItem]:
     )
 
 
-def item_data(item: AgendaItem, outcome: ItemOutcome | None, speeches) -> dict:
+def item_data(item: AgendaItem, result: VoteResult | None, speeches) -> dict:
     return {
         "id": item.pk,
         "position": item.position,
@@ -154,8 +169,8 @@ def item_data(item: AgendaItem, outcome: ItemOutcome | None, speeches) -> dict:
             for s in sorted(speeches, key=lambda s: s.order)
         ],
         "summary": "",
-        "vote": vote_data(outcome),
-        "decision": item.draft_decision if outcome is not None else "",
+        "vote": vote_data(result),
+        "decision": item.draft_decision if result is not None else "",
         "recitals": item.explanatory_note,
     }
 
@@ -163,7 +178,7 @@ def item_data(item: AgendaItem, outcome: ItemOutcome | None, speeches) -> dict:
 def minutes_content(meeting: Meeting) -> dict:
     """The draft minutes as the sitting recorded them (summaries left empty)."""
     day = meeting.sitting_day
-    outcomes = outcomes_for(meeting)
+    results = item_results(meeting)
     speeches: dict[int, list] = {}
     for speech in speaking_log(meeting):
         speeches.setdefault(speech.item_id, []).append(speech)
@@ -173,7 +188,7 @@ def minutes_content(meeting: Meeting) -> dict:
         "meeting": meeting_data(meeting),
         "attendance": attendance_data(meeting),
         "items": [
-            item_data(item, outcomes.get(item.pk), speeches.get(item.pk, []))
+            item_data(item, results.get(item.pk), speeches.get(item.pk, []))
             for item in _items(meeting)
         ],
         "introduction": "",

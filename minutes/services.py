@@ -329,7 +329,7 @@ def minutes_adopt(*, minutes: Minutes, by, method: str) -> Minutes:
             raise Refusal(OBJECTIONS_PENDING)
     elif method == Minutes.AdoptionMethod.VOTE:
         item = minutes.approval_item
-        outcome = records.outcomes_for(item.meeting).get(item.pk)
+        outcome = records.item_results(item.meeting).get(item.pk)
         if outcome is None or outcome.decision != "adopted":
             raise Refusal(VOTE_NOT_ADOPTED)
     else:

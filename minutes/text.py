@@ -110,18 +110,17 @@ def duration(seconds: int) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-# ---- votes, written as the law asks (L1122-26, L1122-27) ---------------------------
-
-
-def _names(names: list[str]) -> str:
-    return ", ".join(names)
+# ---- votes, written as the law asks (L1122-26 to L1122-28) ------------------------
 
 
 def outcome_lines(vote: dict | None) -> list[str]:
-    """The outcome of an item's vote as sentences for the minutes and extracts.
+    """The outcome of a vote in the law's words, in the active language.
 
-    Public votes give the counts and the names of those against and abstaining;
-    secret ballots give totals only, whatever the data passed in holds.
+    ``vote`` is a result as the minutes store it (``minutes.records.vote_data``);
+    the minutes, the decision extracts, their PDFs and the voting pages all
+    word an outcome here. Public votes give the counts and the names of those
+    against and abstaining; secret ballots give totals only, whatever the
+    data passed in holds; an appointment gives each round and its decision.
     """
     if not vote:
         return []
@@ -137,24 +136,23 @@ def outcome_lines(vote: dict | None) -> list[str]:
             % {"count": vote.get("participants", 0)}
         ]
         rounds = vote.get("rounds") or []
-        if rounds:
-            for rnd in rounds:
-                counts = "; ".join(
-                    f"{label}: {count}" for label, count in rnd["counts"].items()
+        for rnd in rounds:
+            counts = "; ".join(
+                f"{label}: {count}" for label, count in rnd["counts"].items()
+            )
+            lines.append(
+                _(
+                    "Round %(number)d — %(counts)s; blank: %(blank)d; "
+                    "invalid: %(invalid)d."
                 )
-                lines.append(
-                    _(
-                        "Round %(number)d — %(counts)s; blank: %(blank)d; "
-                        "invalid: %(invalid)d."
-                    )
-                    % {
-                        "number": rnd["number"],
-                        "counts": counts,
-                        "blank": rnd.get("blank", 0),
-                        "invalid": rnd.get("invalid", 0),
-                    }
-                )
-        else:
+                % {
+                    "number": rnd["number"],
+                    "counts": counts,
+                    "blank": rnd.get("blank", 0),
+                    "invalid": rnd.get("invalid", 0),
+                }
+            )
+        if not rounds:
             lines.append(
                 _(
                     "For: %(yes)d; against: %(no)d; abstentions: %(abstain)d; "
@@ -173,28 +171,37 @@ def outcome_lines(vote: dict | None) -> list[str]:
         if vote.get("names_against"):
             lines.append(
                 _("Voted against: %(names)s.")
-                % {"names": _names(vote["names_against"])}
+                % {"names": ", ".join(vote["names_against"])}
             )
         if vote.get("names_abstaining"):
             lines.append(
-                _("Abstained: %(names)s.") % {"names": _names(vote["names_abstaining"])}
+                _("Abstained: %(names)s.")
+                % {"names": ", ".join(vote["names_abstaining"])}
             )
-    lines.append(decision_sentence(vote))
-    return lines
+    return lines + _decision_lines(vote)
 
 
-def decision_sentence(vote: dict) -> str:
+def _decision_lines(vote: dict) -> list[str]:
     decision = vote.get("decision", "")
+    tie = vote.get("tie_broken_by_age", False)
     if decision == "adopted":
-        return _("The proposal is adopted.")
+        return [_("The proposal is adopted.")]
     if decision == "rejected":
-        return _("The proposal is rejected.")
+        return [_("The proposal is rejected.")]
     if decision == "appointed":
-        if vote.get("tie_broken_by_age"):
-            return _(
-                "The votes are tied: %(name)s, the older candidate, is appointed."
-            ) % {"name": vote.get("appointed", "")}
-        return _("%(name)s is appointed.") % {"name": vote.get("appointed", "")}
+        name = {"name": vote.get("appointed", "")}
+        if tie:
+            return [
+                _("The votes are tied: %(name)s, the older candidate, is appointed.")
+                % name
+            ]
+        return [_("%(name)s is appointed.") % name]
+    if decision == "runoff":
+        lines = [_("No candidate has the absolute majority: a run-off follows.")]
+        if tie:
+            # Age decided who goes through to the run-off (L1122-28).
+            lines.append(_("A tie was decided by age: the older candidate goes first."))
+        return lines
     if decision == "void":
-        return _("No vote was cast: the vote is void.")
-    return _("Outcome: %(decision)s.") % {"decision": decision}
+        return [_("No vote was cast: the vote is void.")]
+    return [_("Outcome: %(decision)s.") % {"decision": decision}]

@@ -17,6 +17,7 @@ from council.audit import audit_record
 from meetings.demo import past_meeting, past_window
 from meetings.models import AgendaItem, Meeting
 from meetings.register import Register
+from voting.choices import PROPOSAL_CHOICES, VoteChoice, candidate_key
 from voting.models import (
     Ballot,
     Candidate,
@@ -29,16 +30,14 @@ from voting.models import (
 from voting.services import sealing
 from voting.services.keys import active_keys, sealing_key_setup
 from voting.services.polls import (
-    ABSTAIN,
-    BLANK,
-    CANDIDATE_PREFIX,
-    NO,
-    YES,
     _decide,
     _public_tally,
     _secret_tally,
     poll_announce,
 )
+
+YES, NO, ABSTAIN = PROPOSAL_CHOICES
+BLANK = VoteChoice.BLANK
 
 # Demo only: a real keyholder chooses a passphrase the server never sees twice.
 DEMO_SEALING_PASSPHRASE = "demo-sealing-passphrase"
@@ -166,7 +165,7 @@ def _record_votes(cast) -> None:
     for number, counts in enumerate(PAST_ROUNDS, start=1):
         choices = _ballots(
             {
-                (k if k == BLANK else f"{CANDIDATE_PREFIX}{candidates[k].pk}"): n
+                (k if k == BLANK else candidate_key(candidates[k].pk)): n
                 for k, n in counts.items()
             }
         )
@@ -210,7 +209,7 @@ def _public_poll(cast, item: AgendaItem, choices: dict[int, str]) -> Poll:
     poll.closed_at = _minutes(end, -1)
     poll.eligible_at_close = len(choices)
     tally = _public_tally(poll)
-    poll.participants = poll.ballots = sum(tally[k] for k in (YES, NO, ABSTAIN))
+    poll.participants = poll.ballots = sum(tally[k] for k in PROPOSAL_CHOICES)
     _decide(poll, tally)
     poll.tally = tally
     poll.save()

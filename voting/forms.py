@@ -1,24 +1,22 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from voting.models import PublicVote
-from voting.services.polls import ABSTAIN, BLANK, CANDIDATE_PREFIX, NO, YES
-
-SECRET_LABELS = {
-    YES: _("Yes — I vote for the proposal"),
-    NO: _("No — I vote against the proposal"),
-    ABSTAIN: _("I abstain"),
-}
-PUBLIC_LABELS = SECRET_LABELS
+from voting.choices import (
+    BALLOT_LABELS,
+    PROPOSAL_CHOICES,
+    PROPOSAL_FIELD_CHOICES,
+    VoteChoice,
+    candidate_key,
+)
 
 
 def ballot_choices(poll) -> list[tuple[str, str]]:
+    """The options of the poll's ballot, as the voter reads them."""
     if poll.item.kind == poll.item.Kind.APPOINTMENT:
-        return [
-            (f"{CANDIDATE_PREFIX}{c.pk}", c.name) for c in poll.candidates.all()
-        ] + [(BLANK, _("Blank ballot (for no candidate)"))]
-    labels = SECRET_LABELS if poll.secret else PUBLIC_LABELS
-    return [(key, labels[key]) for key in (YES, NO, ABSTAIN)]
+        options = [(candidate_key(c.pk), c.name) for c in poll.candidates.all()]
+        blank = VoteChoice.BLANK
+        return options + [(blank.value, BALLOT_LABELS[blank])]
+    return [(choice.value, BALLOT_LABELS[choice]) for choice in PROPOSAL_CHOICES]
 
 
 class BallotForm(forms.Form):
@@ -39,7 +37,7 @@ class ProxyVoteForm(forms.Form):
     choice = forms.ChoiceField(
         label=_("Their vote, given aloud"),
         widget=forms.RadioSelect,
-        choices=PublicVote.Choice.choices,
+        choices=PROPOSAL_FIELD_CHOICES,
     )
 
     def __init__(self, *args, members, **kwargs):

@@ -1,7 +1,7 @@
 """The "vote" part of the live-sitting snapshot."""
 
 from meetings.live import PUBLIC
-from voting.selectors import current_poll, eligible_count, result_of, voted_count
+from voting.selectors import current_poll, eligible_count, poll_result, voted_count
 
 
 def vote_snapshot(meeting, audience: str) -> dict | None:
@@ -21,17 +21,15 @@ def vote_snapshot(meeting, audience: str) -> dict | None:
         "secret": poll.secret,
         "state": poll.state,
         "round": poll.round_number,
-        "voted": poll.participants
-        if poll.participants is not None
-        else voted_count(poll),
+        "voted": voted_count(poll),
         "eligible": eligible_count(poll),
         "ballots": poll.ballots,
         "result": None,
     }
     if poll.result_is_public:
-        result = result_of(poll)
+        result = poll_result(poll)
         data["result"] = {
-            "decision": str(poll.decision),
+            "decision": result.decision,
             "yes": result.yes,
             "no": result.no,
             "abstain": result.abstain,

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from council.models import Body
 from meetings.models import AgendaItem
+from voting.choices import PROPOSAL_FIELD_CHOICES
 
 
 class SealingKey(models.Model):
@@ -98,11 +99,6 @@ class Candidate(models.Model):
         return self.person.birth_date if self.person_id else None
 
 
-class PollQuerySet(models.QuerySet):
-    def open(self):
-        return self.filter(state=Poll.State.OPEN)
-
-
 class Poll(models.Model):
     class State(models.TextChoices):
         # Own context: a meeting's "Closed" is feminine in French (la séance),
@@ -154,8 +150,9 @@ class Poll(models.Model):
     )
     participants = models.PositiveIntegerField(_("participants"), null=True, blank=True)
     ballots = models.PositiveIntegerField(_("ballots"), null=True, blank=True)
-    # The result: written at closing for a public vote, at unsealing for a
-    # secret one. Keys: yes/no/abstain/blank/invalid or candidate ids.
+    # The count: written at closing for a public vote, at unsealing for a
+    # secret one. Keys: the VoteChoice values (or "candidates", votes per
+    # candidate id), "required", and an appointment's "runoff" pair.
     tally = models.JSONField(_("tally"), null=True, blank=True)
     decision = models.CharField(_("decision"), max_length=20, blank=True)
     winner = models.ForeignKey(
@@ -167,8 +164,6 @@ class Poll(models.Model):
         verbose_name=_("appointed"),
     )
     tie_broken_by_age = models.BooleanField(_("tie decided by age"), default=False)
-
-    objects = PollQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("poll")
@@ -196,10 +191,6 @@ class Poll(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state == self.State.OPEN
-
-    @property
-    def is_appointment(self) -> bool:
-        return self.item.kind == AgendaItem.Kind.APPOINTMENT
 
     @property
     def result_is_public(self) -> bool:
@@ -239,11 +230,6 @@ class PollKeySeal(models.Model):
 class PublicVote(models.Model):
     """A member's vote in a roll-call; the last one while open counts."""
 
-    class Choice(models.TextChoices):
-        YES = "yes", _("Yes")
-        NO = "no", _("No")
-        ABSTAIN = "abstain", _("Abstain")
-
     poll = models.ForeignKey(
         Poll, on_delete=models.CASCADE, related_name="votes", verbose_name=_("poll")
     )
@@ -254,7 +240,9 @@ class PublicVote(models.Model):
         verbose_name=_("member"),
     )
     choice = models.CharField(
-        pgettext_lazy("ballot", "vote"), max_length=10, choices=Choice.choices
+        pgettext_lazy("ballot", "vote"),
+        max_length=10,
+        choices=PROPOSAL_FIELD_CHOICES,
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,38 +1,13 @@
 """Reads of the voting app: what each audience may see of a poll."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 
 from council.permissions import Action, can
-from meetings.register import Register
+from meetings.register import Register, may_vote_now
 from voting.models import Ballot, Participation, Poll, PublicVote
-from voting.services.polls import ABSTAIN, BLANK, NO, YES
-
-
-@dataclass(frozen=True)
-class CandidateResult:
-    name: str
-    votes: int
-    appointed: bool
-
-
-@dataclass(frozen=True)
-class PollResult:
-    decision: str
-    yes: int = 0
-    no: int = 0
-    abstain: int = 0
-    blank: int = 0
-    invalid: int = 0
-    required: int = 0
-    candidates: list[CandidateResult] = field(default_factory=list)
-    appointed: str = ""
-    tie_broken_by_age: bool = False
-    names_yes: list[str] = field(default_factory=list)
-    names_against: list[str] = field(default_factory=list)
-    names_abstaining: list[str] = field(default_factory=list)
-    by_clerk: list[str] = field(default_factory=list)
+from voting.results import VoteResult, poll_results
 
 
 def may_see_tally(user, poll: Poll) -> bool:
@@ -46,64 +21,111 @@ def may_see_tally(user, poll: Poll) -> bool:
     )
 
 
-def result_of(poll: Poll, votes: list[PublicVote] | None = None) -> PollResult | None:
-    """The counted result; the caller checks who may see it."""
+def poll_result(poll: Poll) -> VoteResult | None:
+    """The poll's counted result, with an appointment's earlier rounds.
+
+    The caller checks who may see it (``may_see_tally``).
+    """
     if poll.tally is None:
         return None
-    tally = poll.tally
-    if "candidates" in tally:
-        names = {str(c.pk): c.name for c in poll.candidates.all()}
-        rows = sorted(
-            (
-                CandidateResult(names.get(k, "?"), n, str(poll.winner_id) == k)
-                for k, n in tally["candidates"].items()
-            ),
-            key=lambda r: (-r.votes, r.name),
+    polls = [poll]
+    if poll.round_number > 1:
+        polls += (
+            Poll.objects.filter(
+                item_id=poll.item_id, round_number__lt=poll.round_number
+            )
+            .select_related("winner")
+            .prefetch_related("candidates")
         )
-        return PollResult(
-            decision=poll.decision,
-            blank=tally.get(BLANK, 0),
-            invalid=tally.get("invalid", 0),
-            required=tally.get("required", 0),
-            candidates=rows,
-            appointed=poll.winner.name if poll.winner_id else "",
-            tie_broken_by_age=poll.tie_broken_by_age,
-        )
-    by_choice: dict[str, list[str]] = {YES: [], NO: [], ABSTAIN: []}
-    by_clerk: list[str] = []
-    if not poll.secret:
-        if votes is None:
-            votes = list(PublicVote.objects.filter(poll=poll).select_related("member"))
-        for vote in sorted(
-            votes, key=lambda v: (v.member.last_name, v.member.first_name)
-        ):
-            by_choice[vote.choice].append(vote.member.display_name)
-            if vote.recorded_by_id:
-                by_clerk.append(vote.member.display_name)
-    return PollResult(
-        decision=poll.decision,
-        yes=tally.get(YES, 0),
-        no=tally.get(NO, 0),
-        abstain=tally.get(ABSTAIN, 0),
-        blank=tally.get(BLANK, 0),
-        invalid=tally.get("invalid", 0),
-        required=tally.get("required", 0),
-        names_yes=by_choice[YES],
-        names_against=by_choice[NO],
-        names_abstaining=by_choice[ABSTAIN],
-        by_clerk=by_clerk,
+    return poll_results(polls)[poll.pk]
+
+
+def item_results(meeting) -> dict[int, VoteResult]:
+    """The result of every item of the meeting put to the vote, by item id.
+
+    An item's result is that of its last round, which holds the earlier
+    ones; an item whose secret result is not announced yet has a pending
+    result, without counts. Items with only an open poll are absent.
+    """
+    polls = [p for p in meeting_polls(meeting) if p.state != Poll.State.OPEN]
+    results = poll_results(polls)
+    last = {poll.item_id: poll for poll in polls}
+    return {
+        item_id: results[poll.pk]
+        if poll.result_is_public
+        else VoteResult.pending_for(item_id)
+        for item_id, poll in last.items()
+    }
+
+
+@dataclass(frozen=True)
+class BallotState:
+    """What a member's view of a poll shows: the poll page and the sitting's panel."""
+
+    poll: Poll
+    may_vote: bool  # open, and this person may vote on it now
+    has_voted: bool
+    own_vote: PublicVote | None  # their roll-call vote, which they may change
+    voted_count: int
+    eligible_count: int
+    result: VoteResult | None  # the result this person may see
+    result_private: bool  # an unsealed result, seen by the keyholders only
+
+    @property
+    def is_open(self) -> bool:
+        return self.poll.is_open
+
+    @property
+    def offers_ballot(self) -> bool:
+        """A ballot to fill in: a secret one is cast once, a public one changed."""
+        return self.may_vote and not (self.poll.secret and self.has_voted)
+
+    @property
+    def box_published(self) -> bool:
+        """The ballot box and its trackers are published once a secret poll closes."""
+        return self.poll.secret and not self.poll.is_open
+
+    @property
+    def result_pending(self) -> bool:
+        """A closed secret ballot whose result this person cannot see yet."""
+        return self.result is None and self.box_published
+
+    @property
+    def public_result(self) -> VoteResult | None:
+        """The result as the sitting may see it: never a keyholders' preview."""
+        return None if self.result_private else self.result
+
+
+def ballot_state(poll: Poll, user) -> BallotState:
+    """Where ``user`` stands on ``poll``: may vote, has voted, the result they see."""
+    body = poll.item.meeting.body
+    own_vote = None
+    if poll.secret:
+        voted = Participation.objects.filter(poll=poll, member_id=user.pk).exists()
+    else:
+        own_vote = PublicVote.objects.filter(poll=poll, member_id=user.pk).first()
+        voted = own_vote is not None
+    visible = may_see_tally(user, poll)
+    return BallotState(
+        poll=poll,
+        may_vote=poll.is_open
+        and can(user, Action.VOTE, body)
+        and may_vote_now(poll.item, user),
+        has_voted=voted,
+        own_vote=own_vote,
+        voted_count=voted_count(poll),
+        eligible_count=eligible_count(poll),
+        result=poll_result(poll) if visible else None,
+        result_private=visible and not poll.result_is_public,
     )
 
 
 def voted_count(poll: Poll) -> int:
+    if poll.participants is not None:
+        return poll.participants
     if poll.secret:
         return Participation.objects.filter(poll=poll).count()
     return PublicVote.objects.filter(poll=poll).count()
-
-
-def has_voted(poll: Poll, user) -> bool:
-    model = Participation if poll.secret else PublicVote
-    return model.objects.filter(poll=poll, member_id=user.pk).exists()
 
 
 def eligible_count(poll: Poll) -> int:
@@ -134,7 +156,6 @@ def meeting_polls(meeting):
                 to_attr="prefetched_votes",
             ),
         )
-        .annotate(n_participations=Count("participations", distinct=True))
         .order_by("item__position", "round_number")
     )
 

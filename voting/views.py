@@ -20,7 +20,7 @@ from council.models import Body, User
 from council.permissions import Action, can, require
 from council.refusals import Refusal, show_refusal
 from meetings.models import AgendaItem, Meeting
-from meetings.register import Register, may_vote_now
+from meetings.register import Register
 from voting import selectors
 from voting.forms import (
     BallotForm,
@@ -30,6 +30,7 @@ from voting.forms import (
     ProxyVoteForm,
 )
 from voting.models import Candidate, Poll, PublicVote, SealingKey
+from voting.results import poll_results
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
 from voting.services.keys import sealing_key_setup
 from voting.services.polls import (
@@ -46,10 +47,6 @@ def _poll(poll_id: int) -> Poll:
     return get_object_or_404(
         Poll.objects.select_related("item__meeting__body", "winner"), pk=poll_id
     )
-
-
-def _is_recent(request) -> bool:
-    return logged_in_recently(request)
 
 
 def _reauthenticate(request, then: str) -> HttpResponseRedirect:
@@ -74,7 +71,7 @@ def recent_login(view):
     def wrapped(request, *args, **kwargs):
         if request.method == "GET":
             return guarded(request, *args, **kwargs)
-        if not _is_recent(request):
+        if not logged_in_recently(request):
             return _reauthenticate(request, request.path)
         return view(request, *args, **kwargs)
 
@@ -84,31 +81,19 @@ def recent_login(view):
 def _render_poll(request, poll: Poll, *, form=None, status=200):
     body = poll.item.meeting.body
     user = request.user
-    eligible = (
-        poll.is_open and can(user, Action.VOTE, body) and may_vote_now(poll.item, user)
-    )
-    voted = selectors.has_voted(poll, user)
-    own_vote = None
-    if not poll.secret and voted:
-        own_vote = PublicVote.objects.filter(poll=poll, member=user).first()
-    if eligible and form is None and not (poll.secret and voted):
-        form = BallotForm(
-            poll=poll, initial={"choice": own_vote.choice} if own_vote else None
-        )
-    show_result = selectors.may_see_tally(user, poll)
+    state = selectors.ballot_state(poll, user)
+    if state.offers_ballot and form is None:
+        own = state.own_vote
+        form = BallotForm(poll=poll, initial={"choice": own.choice} if own else None)
     context = {
         "poll": poll,
         "item": poll.item,
         "meeting": poll.item.meeting,
-        "eligible": eligible,
-        "voted": voted,
-        "own_vote": own_vote,
-        "form": form if eligible else None,
-        "needs_recent_login": poll.secret and eligible and not _is_recent(request),
-        "voted_count": selectors.voted_count(poll),
-        "eligible_count": selectors.eligible_count(poll),
-        "result": selectors.result_of(poll) if show_result else None,
-        "result_private": show_result and not poll.result_is_public,
+        "state": state,
+        "form": form if state.may_vote else None,
+        "needs_recent_login": poll.secret
+        and state.may_vote
+        and not logged_in_recently(request),
         "is_chair": can(user, Action.OPEN_VOTE, body),
         "is_clerk": can(user, Action.RECORD_ATTENDANCE, body),
         "is_keyholder": can(user, Action.HOLD_SEALING_KEY, body),
@@ -134,7 +119,7 @@ def poll_vote(request, poll_id: int):
     if not form.is_valid():
         return _render_poll(request, poll, form=form, status=400)
     if poll.secret:
-        if not _is_recent(request):
+        if not logged_in_recently(request):
             return _reauthenticate(request, poll.get_absolute_url())
         return render(
             request,
@@ -356,7 +341,7 @@ def announce(request, poll_id: int):
         else:
             messages.success(request, _("The result is announced to the sitting."))
             return redirect(poll)
-    result = selectors.result_of(poll) if poll.state == Poll.State.UNSEALED else None
+    result = selectors.poll_result(poll) if poll.state == Poll.State.UNSEALED else None
     return render(
         request,
         "voting/announce.html",
@@ -444,12 +429,11 @@ def meeting_results(request, meeting_id: int):
     """Results of a meeting: anyone sees public items; members see all."""
     meeting = get_object_or_404(Meeting.objects.select_related("body"), pk=meeting_id)
     closed_ok = can(request.user, Action.VIEW_CLOSED_SESSION, meeting.body)
-    rows = []
-    for poll in selectors.meeting_polls(meeting):
-        if poll.item.is_closed_session and not closed_ok:
-            continue
-        result = None
-        if poll.result_is_public:
-            result = selectors.result_of(poll, poll.prefetched_votes)
-        rows.append((poll, result))
+    polls = [
+        poll
+        for poll in selectors.meeting_polls(meeting)
+        if closed_ok or not poll.item.is_closed_session
+    ]
+    results = poll_results(poll for poll in polls if poll.result_is_public)
+    rows = [(poll, results.get(poll.pk)) for poll in polls]
     return render(request, "voting/results.html", {"meeting": meeting, "rows": rows})

@@ -334,7 +334,7 @@ def _attendance_tables(content: dict) -> list:
     return story
 
 
-def _minutes_item(item: dict, tz: str) -> list:
+def _minutes_item(item: dict) -> list:
     st = styles()
     story: list = [
         para(
@@ -439,11 +439,11 @@ def minutes_document(content: dict, *, draft: bool, version: int) -> bytes:
         if public:
             story.append(para(_("Public session"), st.title))
             for item in public:
-                story += _minutes_item(item, tz)
+                story += _minutes_item(item)
         if closed:
             story.append(para(_("Closed session"), st.title))
             for item in closed:
-                story += _minutes_item(item, tz)
+                story += _minutes_item(item)
         closing = [
             Spacer(0, 0.4 * cm),
             para(_("Done in session, on the date stated above."), st.body),

@@ -26,7 +26,5 @@ function apply(vote) {
   }
 }
 
-document.addEventListener("sitting:snapshot", (event) => {
-  const snapshot = event.detail || {};
-  apply(snapshot.vote || (snapshot.parts && snapshot.parts.vote) || null);
-});
+// sitting.js dispatches the whole snapshot after every update it applies.
+document.addEventListener("sitting:snapshot", (event) => apply(event.detail.vote));

@@ -10,7 +10,7 @@ from meetings.live import Speech
 from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
 from minutes import services
 from tests.factories import arrive, leave, make_event, make_item, make_meeting
-from voting.results import ItemOutcome, Round
+from voting.results import Round, VoteResult
 
 START = datetime.datetime(2026, 3, 2, 19, 0, tzinfo=datetime.UTC)
 
@@ -98,7 +98,7 @@ def outcomes(monkeypatch, sitting):
     """Voting's and the live sitting's contracts, answered as they will be."""
     against, abstaining = sitting.against, sitting.abstaining
     result = {
-        sitting.budget.pk: ItemOutcome(
+        sitting.budget.pk: VoteResult(
             item_id=sitting.budget.pk,
             secret=False,
             decision="adopted",
@@ -109,7 +109,7 @@ def outcomes(monkeypatch, sitting):
             names_against=[against.display_name],
             names_abstaining=[abstaining.display_name],
         ),
-        sitting.appointment.pk: ItemOutcome(
+        sitting.appointment.pk: VoteResult(
             item_id=sitting.appointment.pk,
             secret=True,
             decision="appointed",
@@ -144,7 +144,7 @@ def outcomes(monkeypatch, sitting):
         ),
     ]
     monkeypatch.setattr(
-        "minutes.records.item_outcomes",
+        "minutes.records.item_results",
         lambda meeting: dict(result) if meeting.pk == sitting.meeting.pk else {},
     )
     monkeypatch.setattr(

@@ -5,7 +5,7 @@ from meetings.models import Meeting
 from minutes import demo
 from minutes.models import DecisionRecord, Minutes, MinutesVersion
 from tests.factories import make_meeting
-from voting.results import ItemOutcome
+from voting.results import VoteResult
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,8 @@ def test_minutes_and_records_of_the_demo_sitting_once(monkeypatch):
     cast = council_demo.seed()
     meeting = make_meeting(cast.body, number=1, state=Meeting.State.CLOSED)
     item = meeting.items.create(position=1, title="Budget", draft_decision="Approuvé.")
-    outcome = ItemOutcome(item_id=item.pk, secret=False, decision="adopted", yes=30)
-    monkeypatch.setattr("minutes.records.item_outcomes", lambda m: {item.pk: outcome})
+    outcome = VoteResult(item_id=item.pk, secret=False, decision="adopted", yes=30)
+    monkeypatch.setattr("minutes.records.item_results", lambda m: {item.pk: outcome})
     demo.seed(cast)
     demo.seed(cast)
     minutes = Minutes.objects.get(meeting=meeting)

@@ -83,10 +83,10 @@ def test_unannounced_secret_result_is_not_written(
     sitting, outcomes, clerk, monkeypatch
 ):
     hidden = {
-        k: dataclasses.replace(v, announced=False) if v.secret else v
+        k: dataclasses.replace(v, pending=True) if v.secret else v
         for k, v in outcomes.items()
     }
-    monkeypatch.setattr("minutes.records.item_outcomes", lambda meeting: hidden)
+    monkeypatch.setattr("minutes.records.item_results", lambda meeting: hidden)
     minutes = services.minutes_generate(meeting=sitting.meeting, by=clerk)
     lines = outcome_lines(_item(minutes, sitting.appointment)["vote"])
     assert lines[0] == "Secret ballot: the result has not been announced yet."

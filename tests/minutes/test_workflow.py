@@ -12,7 +12,7 @@ from minutes.selectors import diff_table
 from tests.conftest import client_for
 from tests.factories import make_meeting
 from tests.minutes.conftest import START
-from voting.results import ItemOutcome
+from voting.results import VoteResult
 
 pytestmark = pytest.mark.django_db
 
@@ -150,11 +150,11 @@ def test_adoption_by_vote_needs_the_approval_vote_adopted(
             minutes=minutes, by=chair, method=Minutes.AdoptionMethod.VOTE
         )
     item = minutes.approval_item
-    outcome = ItemOutcome(
+    outcome = VoteResult(
         item_id=item.pk, secret=False, decision="rejected", yes=2, no=5
     )
     monkeypatch.setattr(
-        "minutes.records.item_outcomes", lambda meeting: {item.pk: outcome}
+        "minutes.records.item_results", lambda meeting: {item.pk: outcome}
     )
     with pytest.raises(ValidationError) as exc:
         services.minutes_adopt(
@@ -163,7 +163,7 @@ def test_adoption_by_vote_needs_the_approval_vote_adopted(
     assert str(services.VOTE_NOT_ADOPTED) in exc.value.messages
     adopted = dataclasses.replace(outcome, decision="adopted", yes=6, no=1)
     monkeypatch.setattr(
-        "minutes.records.item_outcomes", lambda meeting: {item.pk: adopted}
+        "minutes.records.item_results", lambda meeting: {item.pk: adopted}
     )
     minutes = services.minutes_adopt(
         minutes=minutes, by=chair, method=Minutes.AdoptionMethod.VOTE

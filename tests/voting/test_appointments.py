@@ -4,13 +4,15 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from council.refusals import Refusal
 from meetings.models import AgendaItem
 from tests.factories import make_item
 from tests.voting.conftest import PASSPHRASE
 from voting.models import Candidate, Poll
-from voting.results import item_outcomes
+from voting.results import outcome_wording
+from voting.selectors import item_results
 from voting.services.ballots import secret_ballot_cast
 from voting.services.polls import (
     ALREADY_DECIDED,
@@ -109,22 +111,19 @@ def test_runoff_tie_goes_to_the_older_candidate(
     assert poll.decision == "appointed"
     assert poll.winner.name == "Bruno"  # born 1955, Alice 1985
     assert poll.tie_broken_by_age
-    outcome = item_outcomes(appointment.meeting)[appointment.pk]
+    outcome = item_results(appointment.meeting)[appointment.pk]
     assert outcome.appointed == "Bruno" and outcome.secret
     assert [r.number for r in outcome.rounds] == [1, 2]
     assert outcome.rounds[0].counts == {"Alice": 4, "Bruno": 3, "Chloé": 2}
     assert outcome.rounds[1].counts == {"Alice": 4, "Bruno": 4}
     assert outcome.rounds[1].blank == 1
-    from django.utils import translation
-
-    from voting.results import outcome_text
-
     with translation.override("en"):
-        text = outcome_text(outcome)
+        text = " ".join(outcome_wording(outcome))
     assert text == (
-        "Round 1 (secret ballot): Alice: 4, Bruno: 3, Chloé: 2; 0 blank, 0 invalid. "
-        "Round 2 (secret ballot): Alice: 4, Bruno: 4; 1 blank, 0 invalid. "
-        "Bruno is appointed."
+        "Secret ballot: 9 members took part. "
+        "Round 1 — Alice: 4; Bruno: 3; Chloé: 2; blank: 0; invalid: 0. "
+        "Round 2 — Alice: 4; Bruno: 4; blank: 1; invalid: 0. "
+        "The votes are tied: Bruno, the older candidate, is appointed."
     )
 
 

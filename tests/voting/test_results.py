@@ -1,15 +1,17 @@
-"""Outcomes for the minutes, and the "vote" part of the live snapshot."""
+"""Results for the minutes, and the "vote" part of the live snapshot."""
 
 import json
 
 import pytest
+from django.utils import translation
 
 from meetings.live import MEMBERS, PUBLIC, sitting_panels, snapshot_parts
 from meetings.models import AgendaItem, AttendanceEvent
 from tests.factories import arrive, make_item
 from tests.voting.conftest import PASSPHRASE
 from voting.live import vote_snapshot
-from voting.results import item_outcomes
+from voting.results import outcome_wording
+from voting.selectors import item_results
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
 from voting.services.polls import poll_announce, poll_close, poll_open, poll_unseal
 
@@ -28,7 +30,7 @@ def test_public_vote_outcome_names_those_against_and_abstaining(
     for member, choice in zip(members, choices):
         public_vote_cast(poll=public_poll, member=member, choice=choice)
     poll_close(poll=public_poll, by=chair)
-    outcome = item_outcomes(public_poll.item.meeting)[public_poll.item_id]
+    outcome = item_results(public_poll.item.meeting)[public_poll.item_id]
     assert (outcome.yes, outcome.no, outcome.abstain) == (4, 2, 2)
     assert outcome.decision == "adopted" and not outcome.secret
     assert sorted(outcome.names_against) == sorted(m.display_name for m in members[4:6])
@@ -45,20 +47,20 @@ def test_secret_outcome_appears_only_when_announced(
         secret_ballot_cast(poll=secret_poll, by=member, choice=choice)
     poll_close(poll=secret_poll, by=chair)
     meeting = secret_poll.item.meeting
-    pending = item_outcomes(meeting)[secret_poll.item_id]
-    assert not pending.announced and pending.decision == "pending"
+    pending = item_results(meeting)[secret_poll.item_id]
+    assert pending.pending and pending.decision == "pending"
     assert (pending.yes, pending.no) == (0, 0)
     poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
-    assert not item_outcomes(meeting)[secret_poll.item_id].announced
+    assert item_results(meeting)[secret_poll.item_id].pending
     poll_announce(poll=secret_poll, by=director_general)
-    outcome = item_outcomes(meeting)[secret_poll.item_id]
-    assert outcome.announced and outcome.decision == "rejected"
+    outcome = item_results(meeting)[secret_poll.item_id]
+    assert not outcome.pending and outcome.decision == "rejected"
     assert (outcome.yes, outcome.no, outcome.participants) == (1, 2, 3)
     assert outcome.names_against == [] and outcome.names_abstaining == []
 
 
 def test_open_polls_are_not_outcomes(public_poll):
-    assert item_outcomes(public_poll.item.meeting) == {}
+    assert item_results(public_poll.item.meeting) == {}
 
 
 def test_snapshot_counts_while_open_and_never_shows_a_sealed_result(
@@ -116,44 +118,116 @@ def test_eligible_count_follows_the_register(public_poll, councillor):
 
 
 def test_minutes_text_of_a_public_vote(public_poll, chair, members):
-    from django.utils import translation
-
-    from voting.results import outcome_text
-
     for member, choice in zip(members, ["yes"] * 4 + ["no", "abstain"]):
         public_vote_cast(poll=public_poll, member=member, choice=choice)
     poll_close(poll=public_poll, by=chair)
-    outcome = item_outcomes(public_poll.item.meeting)[public_poll.item_id]
+    outcome = item_results(public_poll.item.meeting)[public_poll.item_id]
     with translation.override("en"):
-        text = outcome_text(outcome)
+        text = " ".join(outcome_wording(outcome))
     assert text == (
-        "By roll-call: 4 for, 1 against, 1 abstentions. "
+        "Public vote: 4 for, 1 against, 1 abstaining. "
         f"Voted against: {members[4].display_name}. "
         f"Abstained: {members[5].display_name}. The proposal is adopted."
     )
     with translation.override("fr"):
-        assert "La proposition est adoptée." in outcome_text(outcome)
+        assert "La proposition est adoptée." in outcome_wording(outcome)
 
 
 def test_minutes_text_of_a_secret_ballot_gives_totals_only(
     secret_poll, chair, members, director_general
 ):
-    from django.utils import translation
-
-    from voting.results import outcome_text
-
     for member, choice in zip(members, ["no", "no", "yes"]):
         secret_ballot_cast(poll=secret_poll, by=member, choice=choice)
     poll_close(poll=secret_poll, by=chair)
     meeting = secret_poll.item.meeting
     with translation.override("en"):
-        pending = outcome_text(item_outcomes(meeting)[secret_poll.item_id])
+        pending = " ".join(outcome_wording(item_results(meeting)[secret_poll.item_id]))
     assert "not been announced" in pending
     poll_unseal(poll=secret_poll, by=director_general, passphrase=PASSPHRASE)
     poll_announce(poll=secret_poll, by=director_general)
     with translation.override("en"):
-        text = outcome_text(item_outcomes(meeting)[secret_poll.item_id])
-    assert text.startswith("By secret ballot, 3 ballots: 1 for, 2 against")
+        text = " ".join(outcome_wording(item_results(meeting)[secret_poll.item_id]))
+    assert text.startswith("Secret ballot: 3 members took part. For: 1; against: 2")
     assert text.endswith("The proposal is rejected.")
     for member in members[:3]:
         assert member.display_name not in text
+
+
+def test_minutes_install_the_renderer_of_the_legal_wording():
+    from minutes.records import result_wording
+    from voting import results
+
+    assert results._wording == [result_wording]
+
+
+def _closed_public_poll(public_poll, chair, members):
+    for member, choice in zip(members, ["yes"] * 4 + ["no", "abstain"]):
+        public_vote_cast(poll=public_poll, member=member, choice=choice)
+    return poll_close(poll=public_poll, by=chair)
+
+
+def test_the_poll_page_words_the_outcome_as_the_minutes_do(
+    public_poll, chair, members, councillor
+):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    poll = _closed_public_poll(public_poll, chair, members)
+    client = client_for(councillor)
+    client.cookies["django_language"] = "fr"
+    page = client.get(reverse("voting:poll", args=[poll.pk])).content.decode()
+    assert "Vote public : 4 voix pour, 1 contre, 1 abstentions." in page
+    assert "La proposition est adoptée." in page
+    results = client.get(reverse("voting:results", args=[poll.item.meeting_id]))
+    assert "La proposition est adoptée." in results.content.decode()
+
+
+def test_without_a_renderer_the_pages_show_the_counts_alone(
+    public_poll, chair, members, councillor, monkeypatch
+):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    monkeypatch.setattr("voting.results._wording", [])
+    poll = _closed_public_poll(public_poll, chair, members)
+    client = client_for(councillor)
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("voting:poll", args=[poll.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Adopted" in page and "<dd>4</dd>" in page
+    assert members[4].display_name in page  # the roll-call lists names
+    assert "The proposal is adopted." not in page
+    assert "Public vote:" not in page
+
+
+def test_the_snapshot_result_keeps_the_keys_the_browser_reads(
+    public_poll, chair, members
+):
+    poll = _closed_public_poll(public_poll, chair, members)
+    part = vote_snapshot(poll.item.meeting, MEMBERS)
+    assert set(part) == {
+        "poll",
+        "item",
+        "secret",
+        "state",
+        "round",
+        "voted",
+        "eligible",
+        "ballots",
+        "result",
+    }
+    assert part["result"] == {
+        "decision": "adopted",
+        "yes": 4,
+        "no": 1,
+        "abstain": 1,
+        "blank": 0,
+        "appointed": "",
+        "candidates": [],
+        "names_against": [members[4].display_name],
+        "names_abstaining": [members[5].display_name],
+    }
+    assert (part["voted"], part["ballots"]) == (6, 6)

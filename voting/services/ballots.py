@@ -17,9 +17,10 @@ from council.permissions import Action, require
 from council.refusals import Refusal
 from meetings.live import sitting_changed
 from meetings.register import ROOM, may_vote_now, place_now
+from voting.choices import PROPOSAL_CHOICES, VoteChoice, candidate_key
 from voting.models import Ballot, Participation, Poll, PublicVote
 from voting.services import sealing
-from voting.services.polls import ABSTAIN, BLANK, CANDIDATE_PREFIX, NO, NOT_OPEN, YES
+from voting.services.polls import NOT_OPEN
 
 NOT_ELIGIBLE = _(
     "You may not vote on this item: you are not registered present, or you are recused."
@@ -29,8 +30,6 @@ NOT_IN_ROOM = _("The clerk records votes only for members present in the room.")
 BAD_CHOICE = _("Choose one of the options on the ballot.")
 SECRET_NOT_BY_PROXY = _("Nobody may cast a secret ballot on another's behalf.")
 WRONG_KIND = _("This is not the right form for this vote.")
-
-PUBLIC_CHOICES = (YES, NO, ABSTAIN)
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
         require(member, Action.VOTE, body)
     if poll.secret:
         raise Refusal(SECRET_NOT_BY_PROXY if proxy else WRONG_KIND)
-    if choice not in PUBLIC_CHOICES:
+    if choice not in PROPOSAL_CHOICES:
         raise Refusal(BAD_CHOICE)
     with transaction.atomic():
         poll = _lock_open_poll(poll, share=False)
@@ -110,11 +109,10 @@ def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
 
 def valid_secret_choices(poll: Poll) -> set[str]:
     if poll.item.kind == poll.item.Kind.APPOINTMENT:
-        return {BLANK} | {
-            f"{CANDIDATE_PREFIX}{pk}"
-            for pk in poll.candidates.values_list("pk", flat=True)
+        return {VoteChoice.BLANK} | {
+            candidate_key(pk) for pk in poll.candidates.values_list("pk", flat=True)
         }
-    return {YES, NO, ABSTAIN}
+    return set(PROPOSAL_CHOICES)
 
 
 def secret_ballot_cast(*, poll: Poll, by, choice: str) -> CastResult:

@@ -14,6 +14,7 @@ from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
 from meetings.register import Register
 from voting import majority
+from voting.choices import PROPOSAL_CHOICES, VoteChoice, candidate_key, candidate_pk
 from voting.models import (
     Ballot,
     Candidate,
@@ -48,9 +49,6 @@ CANDIDATE_NAME_REQUIRED = _("Give the candidate's name.")
 CANDIDATE_EXISTS = _("This candidate is already on the list.")
 CANDIDATES_LOCKED = _("Candidates cannot change once the ballot has opened.")
 NOT_APPOINTMENT = _("Only appointment items have candidates.")
-
-YES, NO, ABSTAIN, BLANK = "yes", "no", "abstain", "blank"
-CANDIDATE_PREFIX = "c:"
 
 
 def motion_of(item: AgendaItem) -> majority.Motion:
@@ -155,13 +153,8 @@ def _public_tally(poll: Poll) -> dict:
     counts = Counter(
         PublicVote.objects.filter(poll=poll).values_list("choice", flat=True)
     )
-    return {
-        YES: counts[YES],
-        NO: counts[NO],
-        ABSTAIN: counts[ABSTAIN],
-        BLANK: 0,
-        "invalid": 0,
-    }
+    # Blank and invalid stay at 0: a roll-call offers neither.
+    return {choice.value: counts[choice] for choice in VoteChoice}
 
 
 def _decide(poll: Poll, tally: dict) -> None:
@@ -187,17 +180,12 @@ def _decide(poll: Poll, tally: dict) -> None:
         tally["runoff"] = [int(c.key) for c in result.runoff]
         tally["required"] = result.required
         return
+    count = majority.Count(**{c.value: tally[c] for c in VoteChoice})
     outcome = majority.decide(
-        majority.Count(
-            yes=tally[YES],
-            no=tally[NO],
-            abstain=tally[ABSTAIN],
-            blank=tally[BLANK],
-            invalid=tally["invalid"],
-        ),
+        count,
         preset=preset,
         motion=motion_of(poll.item),
-        present=max(poll.eligible_at_close or 0, tally[YES] + tally[NO]),
+        present=max(poll.eligible_at_close or 0, count.cast),
     )
     poll.decision = outcome.decision
     tally["required"] = outcome.required
@@ -239,7 +227,9 @@ def poll_close(*, poll: Poll, by) -> Poll:
             transaction.on_commit(_vacuum_participations)
         else:
             tally = _public_tally(poll)
-            poll.participants = poll.ballots = sum(tally[k] for k in (YES, NO, ABSTAIN))
+            poll.participants = poll.ballots = sum(
+                tally[choice] for choice in PROPOSAL_CHOICES
+            )
             _decide(poll, tally)
             poll.tally = tally
         poll.save()
@@ -262,28 +252,25 @@ def poll_close(*, poll: Poll, by) -> Poll:
 
 
 def _secret_tally(poll: Poll, choices: list[str]) -> dict:
+    """Count opened ballots; a value the ballot did not offer is invalid."""
     counts = Counter(choices)
+    blank = VoteChoice.BLANK
     if poll.item.kind == AgendaItem.Kind.APPOINTMENT:
-        allowed = {
-            f"{CANDIDATE_PREFIX}{pk}"
-            for pk in poll.candidates.values_list("pk", flat=True)
+        keys = sorted(
+            candidate_key(pk) for pk in poll.candidates.values_list("pk", flat=True)
+        )
+        tally = {
+            "candidates": {str(candidate_pk(key)): counts[key] for key in keys},
+            blank.value: counts[blank],
         }
-        return {
-            "candidates": {
-                key[len(CANDIDATE_PREFIX) :]: counts[key] for key in sorted(allowed)
-            },
-            BLANK: counts[BLANK],
-            "invalid": sum(n for c, n in counts.items() if c not in allowed | {BLANK}),
-        }
-    return {
-        YES: counts[YES],
-        NO: counts[NO],
-        ABSTAIN: counts[ABSTAIN],
-        BLANK: counts[BLANK],
-        "invalid": sum(
-            n for c, n in counts.items() if c not in (YES, NO, ABSTAIN, BLANK)
-        ),
-    }
+        offered = {*keys, blank}
+    else:
+        offered = (*PROPOSAL_CHOICES, blank)
+        tally = {choice.value: counts[choice] for choice in offered}
+    tally[VoteChoice.INVALID.value] = sum(
+        n for choice, n in counts.items() if choice not in offered
+    )
+    return tally
 
 
 def poll_unseal(*, poll: Poll, by, passphrase: str) -> Poll:

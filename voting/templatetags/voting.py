@@ -1,9 +1,9 @@
 from django import template
 
 from council.permissions import Action, can
-from meetings.register import may_vote_now
 from voting import selectors
 from voting.forms import BallotForm
+from voting.results import outcome_wording
 
 register = template.Library()
 
@@ -21,18 +21,14 @@ def vote_panel(context, meeting, user):
     }
     if poll is None:
         return data
-    body = meeting.body
-    voted = selectors.has_voted(poll, user)
-    eligible = (
-        poll.is_open and can(user, Action.VOTE, body) and may_vote_now(poll.item, user)
-    )
+    state = selectors.ballot_state(poll, user)
     # A secret ballot is filled in on its own page (re-authentication, confirmation).
-    form = BallotForm(poll=poll) if eligible and not poll.secret else None
-    data.update(
-        voted=voted,
-        form=form,
-        voted_count=selectors.voted_count(poll),
-        eligible_count=selectors.eligible_count(poll),
-        result=selectors.result_of(poll) if poll.result_is_public else None,
-    )
+    offers = state.offers_ballot and not poll.secret
+    data.update(state=state, form=BallotForm(poll=poll) if offers else None)
     return data
+
+
+@register.filter
+def wording(result) -> list[str]:
+    """The outcome's legal wording, as the minutes write it; [] without a renderer."""
+    return outcome_wording(result)
