@@ -6,8 +6,9 @@ import pytest
 
 from meetings.live import MEMBERS, PUBLIC, sitting_panels, snapshot_parts
 from meetings.models import AgendaItem, AttendanceEvent
+from meetings.register import Register
 from tests.voting.conftest import PASSPHRASE, arrive, make_item
-from voting.live import vote_snapshot
+from voting.live import Vote, vote_part, vote_view
 from voting.results import item_outcomes
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
 from voting.services.polls import poll_announce, poll_close, poll_open, poll_unseal
@@ -15,8 +16,14 @@ from voting.services.polls import poll_announce, poll_close, poll_open, poll_uns
 pytestmark = pytest.mark.django_db
 
 
+def vote_snapshot(meeting, audience):
+    """The vote part of one audience's snapshot, as the builder makes it."""
+    return vote_view(vote_part(meeting, Register.of(meeting)), audience)
+
+
 def test_vote_part_and_panel_are_registered():
-    assert snapshot_parts()["vote"] is vote_snapshot
+    part = snapshot_parts()["vote"]
+    assert (part.build, part.view, part.schema) == (vote_part, vote_view, Vote)
     assert "voting/_sitting_panel.html" in sitting_panels()
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from meetings.live import connect, publisher
 from meetings.models import AgendaItem, AttendanceEvent, Meeting
 
 
@@ -78,10 +79,8 @@ def fast_password_hashing(settings):
 def fresh_publisher():
     # Test databases reuse ids: don't let one test's cached snapshot or
     # pending push stand for another's meeting.
-    from meetings import live
-
-    live._snapshot_cache.clear()
-    live._last_publish.clear()
-    live._pending.clear()
+    connect._snapshot_cache.clear()
+    publisher._last_publish.clear()
+    publisher._pending.clear()
     yield
-    live._snapshot_cache.clear()
+    connect._snapshot_cache.clear()

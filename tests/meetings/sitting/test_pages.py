@@ -233,6 +233,7 @@ def test_sitting_panels_of_other_apps_are_included(
     live_meeting, councillor, tmp_path, settings
 ):
     from meetings import live
+    from meetings.live import snapshot
 
     (tmp_path / "panel.html").write_text("<p>PANEL {{ meeting.pk }}</p>")
     templates = copy.deepcopy(settings.TEMPLATES)
@@ -246,7 +247,7 @@ def test_sitting_panels_of_other_apps_are_included(
             .content.decode()
         )
     finally:
-        live._panels.remove("panel.html")
+        snapshot._panels.remove("panel.html")
     assert f"PANEL {live_meeting.pk}" in page
 
 
