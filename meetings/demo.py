@@ -450,7 +450,7 @@ def _add_items(meeting, specs, cast, at) -> list[AgendaItem]:
 
 
 def _convocations(meeting, at) -> None:
-    members = meeting.body.members_in_office(on=meeting.sitting_day)
+    members = meeting.members_in_office()
     Convocation.objects.bulk_create(
         Convocation(
             meeting=meeting,

@@ -10,7 +10,9 @@ import datetime
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext_lazy as _
 
 from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
 
@@ -95,50 +97,59 @@ class Attendance:
         return sum(1 for line in self.lines if line.kind == LEFT)
 
 
-class Register:
-    """The attendance of one sitting at one moment, read once."""
+class Status(models.TextChoices):
+    """Where a person stands in the register, as the clerk's page shows it."""
 
-    def __init__(
-        self,
-        meeting: Meeting,
-        *,
-        lines: dict[int, tuple[Line, ...]],
-        in_office_ids: frozenset[int],
-        recusals: dict[int, frozenset[int]],
-    ) -> None:
+    ROOM = "room", _("Present in the room")
+    REMOTE = "remote", _("Present (remote)")
+    EXCUSED = "excused", _("Excused")
+    LEFT = "left", _("Left")
+    NOT_ARRIVED = "not_arrived", _("Not arrived")
+
+
+class Register:
+    """The attendance of one sitting at one moment, read once.
+
+    Each part (events, members in office, recusals) is read on first use, at
+    most once: a caller asking only who is present pays one query, the whole
+    register costs three.
+    """
+
+    def __init__(self, meeting: Meeting, at: datetime.datetime | None = None) -> None:
         self.meeting = meeting
-        self.in_office_ids = in_office_ids
-        self._lines = lines
-        self._recusals = recusals
+        self.at = at
 
     @classmethod
     def of(cls, meeting: Meeting, at: datetime.datetime | None = None) -> "Register":
-        """The register of the meeting now, or as it stood at ``at``.
+        """The register of the meeting now, or as it stood at ``at``."""
+        return cls(meeting, at)
 
-        Three queries: the events, the members in office on the sitting's
-        day, the recusals of every item of the meeting.
-        """
-        events = AttendanceEvent.objects.filter(meeting_id=meeting.pk)
-        recusals = Recusal.objects.filter(item__meeting_id=meeting.pk)
-        if at is not None:
-            events = events.filter(at__lte=at)
-            recusals = recusals.filter(at__lte=at)
+    @cached_property
+    def _lines(self) -> dict[int, tuple[Line, ...]]:
+        events = AttendanceEvent.objects.filter(meeting_id=self.meeting.pk)
+        if self.at is not None:
+            events = events.filter(at__lte=self.at)
         lines: dict[int, list[Line]] = {}
         for person_id, kind, place, moment in events.order_by("at", "pk").values_list(
             "person_id", "kind", "place", "at"
         ):
             lines.setdefault(person_id, []).append(Line(kind, place, moment))
+        return {pk: tuple(own) for pk, own in lines.items()}
+
+    @cached_property
+    def in_office_ids(self) -> frozenset[int]:
+        """Members (voting mandates) in office on the sitting's day."""
+        return frozenset(self.meeting.members_in_office().values_list("pk", flat=True))
+
+    @cached_property
+    def _recusals(self) -> dict[int, frozenset[int]]:
+        recusals = Recusal.objects.filter(item__meeting_id=self.meeting.pk)
+        if self.at is not None:
+            recusals = recusals.filter(at__lte=self.at)
         recused: dict[int, set[int]] = {}
         for item_id, person_id in recusals.values_list("item_id", "person_id"):
             recused.setdefault(item_id, set()).add(person_id)
-        return cls(
-            meeting,
-            lines={pk: tuple(own) for pk, own in lines.items()},
-            in_office_ids=frozenset(
-                meeting.members_in_office().values_list("pk", flat=True)
-            ),
-            recusals={pk: frozenset(ids) for pk, ids in recused.items()},
-        )
+        return {pk: frozenset(ids) for pk, ids in recused.items()}
 
     # ---- presence ----------------------------------------------------------------
 
@@ -150,19 +161,24 @@ class Register:
         return (own[-1].kind, own[-1].place)
 
     def is_present(self, person_id: int) -> bool:
-        """Recorded present now (whatever their mandate)."""
-        last = self.last_event(person_id)
-        return last is not None and _is_presence(last[0])
+        """Recorded present (whatever their mandate)."""
+        return self.place_of(person_id) is not None
 
     def place_of(self, person_id: int) -> str | None:
         """Where a present person is (``remote`` or ``room``); None if absent."""
-        last = self.last_event(person_id)
-        if last is None or not _is_presence(last[0]):
-            return None
-        return last[1]
+        return _place(self.last_event(person_id))
 
     def in_room(self, person_id: int) -> bool:
         return self.place_of(person_id) == ROOM
+
+    def status_of(self, person_id: int) -> Status:
+        """Present in the room or remotely, excused, left, or not arrived."""
+        last = self.last_event(person_id)
+        if last is None:
+            return Status.NOT_ARRIVED
+        if _is_presence(last[0]):
+            return Status.ROOM if last[1] == ROOM else Status.REMOTE
+        return Status.EXCUSED if last[0] == EXCUSED else Status.LEFT
 
     @cached_property
     def _present(self) -> frozenset[int]:
@@ -217,6 +233,34 @@ class Register:
     def attendance_of(self, person_id: int) -> Attendance:
         """The person's events over the sitting, for the minutes."""
         return Attendance(self._lines.get(person_id, ()))
+
+
+# ---- one person, now: one query each ---------------------------------------------
+
+
+def _place(last: tuple[str, str] | None) -> str | None:
+    if last is None or not _is_presence(last[0]):
+        return None
+    return last[1]
+
+
+def place_now(meeting: Meeting, person_id: int) -> str | None:
+    """Where the person is now (``remote`` or ``room``), None if absent.
+
+    The definition of ``Register.place_of`` read for one person: one query,
+    for the paths every member takes at once (joining, leaving, voting).
+    """
+    last = (
+        AttendanceEvent.objects.filter(meeting_id=meeting.pk, person_id=person_id)
+        .order_by("-at", "-pk")
+        .values_list("kind", "place")
+        .first()
+    )
+    return _place(last)
+
+
+def is_present_now(meeting: Meeting, person_id: int) -> bool:
+    return place_now(meeting, person_id) is not None
 
 
 def may_vote_now(item: AgendaItem, person) -> bool:

@@ -189,7 +189,7 @@ def meeting_edit(request, pk: int):
 def item_create(request, pk: int):
     meeting = _meeting(pk)
     require(request.user, Action.PREPARE_MEETINGS, meeting.body)
-    members = meeting.body.members_in_office(on=meeting.sitting_day)
+    members = meeting.members_in_office()
     form = ItemForm(_posted(request), members=members)
     if request.method == "POST" and form.is_valid():
         try:
@@ -217,7 +217,7 @@ def item_edit(request, pk: int):
     item = _item(pk)
     meeting = item.meeting
     require(request.user, Action.PREPARE_MEETINGS, meeting.body)
-    members = meeting.body.members_in_office(on=meeting.sitting_day)
+    members = meeting.members_in_office()
     form = ItemForm(_posted(request), instance=item, members=members)
     if request.method == "POST" and form.is_valid():
         try:
@@ -364,7 +364,7 @@ def meeting_convene(request, pk: int):
                 >= deadline_for(meeting.starts_at, body.time_zone, required),
                 "remote_ok": meeting_services.remote_statement_complete(meeting),
                 "item_count": meeting.items.count(),
-                "member_count": body.members_in_office(on=meeting.sitting_day).count(),
+                "member_count": meeting.members_in_office().count(),
             },
         )
 

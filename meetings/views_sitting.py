@@ -10,15 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from council.permissions import Action, can, require
 from council.refusals import show_refusal
 from meetings import live
-from meetings.attendance import last_events
 from meetings.models import AgendaItem, AttendanceEvent, FloorRequest, Meeting, Recusal
+from meetings.register import Register, is_present_now, register_lines
 from meetings.services import sitting as services
 
 
@@ -119,10 +118,9 @@ def sitting_page(request: HttpRequest, pk: int) -> HttpResponse:
             person=user,
             status=FloorRequest.Status.WAITING,
         ).first()
-    last = last_events(meeting).get(user.pk)
     context |= {
         "attends": can(user, Action.ATTEND, meeting.body),
-        "present": last is not None and last[0] == AttendanceEvent.Kind.ARRIVED,
+        "present": is_present_now(meeting, user.pk),
         "my_request": waiting,
         "video": _video(meeting, user),
         "sitting_panels": live.sitting_panels(),
@@ -273,25 +271,24 @@ def register_page(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(pk)
     require(request.user, Action.RECORD_ATTENDANCE, meeting.body)
     context = _context(request, meeting, live.MEMBERS)
-    last = last_events(meeting)
-    members = list(
-        meeting.body.members_in_office(
-            on=timezone.localdate(meeting.starts_at)
-        ).order_by("last_name", "first_name")
-    )
-    rows = [{"person": member, "last": last.get(member.pk)} for member in members]
+    register = Register.of(meeting)
+    members = list(meeting.members_in_office().order_by("last_name", "first_name"))
+    rows = [
+        {
+            "person": member,
+            "present": register.is_present(member.pk),
+            "status": register.status_of(member.pk),
+        }
+        for member in members
+    ]
     context |= {
         "rows": rows,
-        "events": meeting.attendance_events.select_related(
-            "person", "recorded_by"
-        ).order_by("-at", "-pk")[:200],
+        "events": register_lines(meeting),
         "recusals": Recusal.objects.filter(item__meeting=meeting)
         .select_related("person", "item")
         .order_by("item__position"),
         "members": members,
         "all_items": meeting.items.order_by("position"),
-        "Kind": AttendanceEvent.Kind,
-        "Place": AttendanceEvent.Place,
     }
     return render(request, "meetings/sitting/register.html", context)
 

@@ -8,11 +8,11 @@ import dataclasses
 import datetime
 
 from django.db.models import Prefetch
-from django.utils import timezone
 
-from council.models import Mandate
+from council.models import Mandate, User
 from meetings.live import speaking_log
-from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
+from meetings.models import AgendaItem, Meeting, Recusal
+from meetings.register import Register
 from voting.results import ItemOutcome, item_outcomes
 
 SCHEMA = 1
@@ -83,43 +83,36 @@ def body_data(body) -> dict:
 
 def attendance_data(meeting: Meeting) -> dict:
     """Each member's arrivals and departures, the excused and the absent."""
-    day = timezone.localdate(meeting.starts_at)
-    groups = _group_names(meeting.body, day)
-    members = list(meeting.body.members_in_office(on=day).order_by("last_name"))
-    events = AttendanceEvent.objects.filter(meeting=meeting).select_related("person")
-    by_person: dict[int, list[AttendanceEvent]] = {}
-    people = {m.pk: m for m in members}
-    for event in events.order_by("at", "pk"):
-        by_person.setdefault(event.person_id, []).append(event)
-        people.setdefault(event.person_id, event.person)
+    register = Register.of(meeting)
+    groups = _group_names(meeting.body, meeting.sitting_day)
+    members = register.in_office_ids
+    people = User.objects.filter(pk__in=members | register.person_ids())
     present, excused, absent = [], [], []
-    for person in sorted(people.values(), key=lambda p: (p.last_name, p.first_name)):
-        own = by_person.get(person.pk, [])
-        arrivals = [e for e in own if e.kind == AttendanceEvent.Kind.ARRIVED]
-        if arrivals:
-            departures = [e for e in own if e.kind == AttendanceEvent.Kind.LEFT]
-            last = own[-1]
+    # Sorted here, not by the database: its collation differs between engines.
+    for person in sorted(
+        people.order_by("pk"), key=lambda p: (p.last_name, p.first_name)
+    ):
+        own = register.attendance_of(person.pk)
+        if own.attended:
             present.append(
                 {
                     "id": person.pk,
                     "name": person.display_name,
                     "group": groups.get(person.pk, ""),
-                    "member": person.pk in {m.pk for m in members},
-                    "arrived": _iso(arrivals[0].at),
-                    "left": _iso(last.at)
-                    if last.kind == AttendanceEvent.Kind.LEFT
-                    else None,
-                    "place": arrivals[-1].place,
+                    "member": person.pk in members,
+                    "arrived": _iso(own.arrived_at),
+                    "left": _iso(own.left_at),
+                    "place": own.place,
                     "events": [
-                        {"kind": e.kind, "at": _iso(e.at), "place": e.place}
-                        for e in own
+                        {"kind": line.kind, "at": _iso(line.at), "place": line.place}
+                        for line in own.lines
                     ],
-                    "departures": len(departures),
+                    "departures": own.departures,
                 }
             )
-        elif any(e.kind == AttendanceEvent.Kind.EXCUSED for e in own):
+        elif own.excused:
             excused.append({"id": person.pk, "name": person.display_name})
-        elif person.pk in {m.pk for m in members}:
+        elif person.pk in members:
             absent.append({"id": person.pk, "name": person.display_name})
     return {"present": present, "excused": excused, "absent": absent}
 
@@ -169,7 +162,7 @@ def item_data(item: AgendaItem, outcome: ItemOutcome | None, speeches) -> dict:
 
 def minutes_content(meeting: Meeting) -> dict:
     """The draft minutes as the sitting recorded them (summaries left empty)."""
-    day = timezone.localdate(meeting.starts_at)
+    day = meeting.sitting_day
     outcomes = outcomes_for(meeting)
     speeches: dict[int, list] = {}
     for speech in speaking_log(meeting):

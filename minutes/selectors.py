@@ -134,6 +134,7 @@ def compliance_warnings(
             state__in=[Meeting.State.DRAFT, Meeting.State.CONVENED],
             starts_at__gte=timezone.now(),
         )
+        .select_related("body")
         .order_by("starts_at")
         .first()
     )
@@ -149,7 +150,7 @@ def compliance_warnings(
                         )
                         % {
                             "title": minutes.meeting.title,
-                            "date": timezone.localtime(upcoming.starts_at).date(),
+                            "date": upcoming.sitting_day,
                         },
                     )
                 )

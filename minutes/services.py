@@ -380,7 +380,7 @@ def _register(
     reason: str = "",
     decision_text: str | None = None,
 ) -> DecisionRecord:
-    year = timezone.localtime(meeting.starts_at, timezone=_zone(meeting.body)).year
+    year = meeting.sitting_day.year
     sequence, reference = _allocate(meeting.body, year)
     content = records.decision_content(
         minutes=minutes_content,
@@ -498,10 +498,7 @@ def decision_record_sign(
         raise Refusal(RECORD_SIGNED)
     if DecisionRecord.objects.filter(supersedes=record).exists():
         raise Refusal(RECORD_SUPERSEDED)
-    sitting_day = timezone.localtime(
-        record.meeting.starts_at, timezone=_zone(record.body)
-    ).date()
-    if not (sitting_day <= signed_on <= timezone.localdate()):
+    if not (record.meeting.sitting_day <= signed_on <= timezone.localdate()):
         raise Refusal(SIGNATURE_DATE_INVALID)
     signatories = (signatories or "").strip()
     if not signatories:

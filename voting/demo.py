@@ -14,9 +14,9 @@ import datetime
 from django.db import transaction
 
 from council.audit import audit_record
-from meetings.attendance import present_member_ids, recused_ids
 from meetings.demo import past_meeting, past_window
 from meetings.models import AgendaItem, Meeting
+from meetings.register import Register
 from voting.models import (
     Ballot,
     Candidate,
@@ -143,10 +143,10 @@ def _record_votes(cast) -> None:
             "person_id", "group__short_name"
         )
     )
-    present = present_member_ids(meeting)
+    register = Register.of(meeting)
     for position, by_group in PAST_GROUP_VOTES.items():
         item = items[position]
-        voters = sorted(present - recused_ids(item), key=index_of.get)
+        voters = sorted(register.eligible_ids(item), key=index_of.get)
         choices = {
             pk: PAST_EXCEPTIONS.get((position, index_of[pk]), by_group[groups[pk]])
             for pk in voters
@@ -240,7 +240,7 @@ def _secret_poll(cast, item: AgendaItem, choices: list[str], rounds) -> Poll:
         PollKeySeal(poll=poll, sealing_key=k, sealed_private_key=s)
         for k, s in zip(keys, sealed, strict=True)
     )
-    voters = sorted(present_member_ids(meeting) - recused_ids(item))
+    voters = sorted(Register.of(meeting).eligible_ids(item))
     if len(voters) != len(choices):
         raise ValueError("the demo's ballots must match the members present")
     Participation.objects.bulk_create(

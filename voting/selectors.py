@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch
 
 from council.permissions import Action, can
+from meetings.register import Register
 from voting.models import Ballot, Participation, Poll, PublicVote
-from voting.services.polls import ABSTAIN, BLANK, NO, YES, eligible_ids
+from voting.services.polls import ABSTAIN, BLANK, NO, YES
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def has_voted(poll: Poll, user) -> bool:
 def eligible_count(poll: Poll) -> int:
     if poll.eligible_at_close is not None:
         return poll.eligible_at_close
-    return len(eligible_ids(poll.item))
+    return len(Register.of(poll.item.meeting).eligible_ids(poll.item))
 
 
 def box_of(poll: Poll) -> list[str]:

@@ -19,8 +19,8 @@ from council.auth import logged_in_recently, recent_login_required
 from council.models import Body, User
 from council.permissions import Action, can, require
 from council.refusals import Refusal, show_refusal
-from meetings.attendance import may_vote
 from meetings.models import AgendaItem, Meeting
+from meetings.register import Register, may_vote_now
 from voting import selectors
 from voting.forms import (
     BallotForm,
@@ -30,12 +30,11 @@ from voting.forms import (
     ProxyVoteForm,
 )
 from voting.models import Candidate, Poll, PublicVote, SealingKey
-from voting.services.ballots import in_room, public_vote_cast, secret_ballot_cast
+from voting.services.ballots import public_vote_cast, secret_ballot_cast
 from voting.services.keys import sealing_key_setup
 from voting.services.polls import (
     candidate_add,
     candidate_remove,
-    eligible_ids,
     poll_announce,
     poll_close,
     poll_open,
@@ -86,7 +85,7 @@ def _render_poll(request, poll: Poll, *, form=None, status=200):
     body = poll.item.meeting.body
     user = request.user
     eligible = (
-        poll.is_open and can(user, Action.VOTE, body) and may_vote(poll.item, user)
+        poll.is_open and can(user, Action.VOTE, body) and may_vote_now(poll.item, user)
     )
     voted = selectors.has_voted(poll, user)
     own_vote = None
@@ -257,12 +256,11 @@ def proxy_vote(request, poll_id: int):
     require(request.user, Action.RECORD_ATTENDANCE, poll.item.meeting.body)
     if poll.secret:
         raise PermissionDenied
-    ids = eligible_ids(poll.item)
-    members = [
-        m
-        for m in User.objects.filter(pk__in=ids).order_by("last_name", "first_name")
-        if in_room(poll.item.meeting, m)
-    ]
+    register = Register.of(poll.item.meeting)
+    in_room = register.eligible_ids(poll.item) & register.room_ids()
+    members = list(
+        User.objects.filter(pk__in=in_room).order_by("last_name", "first_name")
+    )
     form = ProxyVoteForm(request.POST or None, members=members)
     if request.method == "POST" and form.is_valid():
         member = next(m for m in members if m.pk == form.cleaned_data["member"])

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 def convocations_prepare(*, meeting: Meeting, now) -> int:
     """One row per member in office on the sitting day; returns how many."""
-    members = meeting.body.members_in_office(on=meeting.sitting_day)
+    members = meeting.members_in_office()
     existing = set(
         Convocation.objects.filter(meeting=meeting).values_list("person_id", flat=True)
     )

@@ -17,7 +17,6 @@ from council.audit import audit_record
 from council.models import Mandate
 from council.permissions import NOT_ALLOWED, Action, can, require
 from council.refusals import Refusal
-from meetings.attendance import last_events, recused_ids
 from meetings.live import queue_order, sitting_changed
 from meetings.models import (
     AgendaItem,
@@ -27,6 +26,7 @@ from meetings.models import (
     Meeting,
     Recusal,
 )
+from meetings.register import Register, is_present_now, place_now
 from meetings.services.meetings import (
     meeting_close,
     meeting_open,
@@ -80,16 +80,12 @@ def _audit(by, action: str, meeting: Meeting, obj=None, **details) -> None:
 
 
 def _is_member(person, meeting: Meeting) -> bool:
-    return (
-        meeting.body.members_in_office(on=timezone.localdate(meeting.starts_at))
-        .filter(pk=person.pk)
-        .exists()
-    )
+    return meeting.members_in_office().filter(pk=person.pk).exists()
 
 
 def _group_of(person, meeting: Meeting) -> str:
     mandate = (
-        Mandate.objects.in_office(on=timezone.localdate(meeting.starts_at))
+        Mandate.objects.in_office(on=meeting.sitting_day)
         .voting()
         .filter(person=person, body=meeting.body, group__isnull=False)
         .select_related("group")
@@ -214,10 +210,10 @@ def floor_request(
     item = meeting.current_item
     if item is None:
         raise Refusal(NO_CURRENT_ITEM)
-    last = last_events(meeting).get(by.pk)
-    if last is None or last[0] != AttendanceEvent.Kind.ARRIVED:
+    register = Register.of(meeting)
+    if not register.is_present(by.pk):
         raise Refusal(NOT_PRESENT)
-    if by.pk in recused_ids(item):
+    if by.pk in register.recused_ids(item):
         raise Refusal(RECUSED)
     if FloorRequest.objects.filter(
         item=item, person=by, status=FloorRequest.Status.WAITING
@@ -322,16 +318,6 @@ def floor_take(*, meeting: Meeting, by) -> FloorRequest:
     return speech
 
 
-def _is_present(meeting: Meeting, person) -> bool:
-    last = (
-        AttendanceEvent.objects.filter(meeting=meeting, person=person)
-        .order_by("-at", "-pk")
-        .values_list("kind", flat=True)
-        .first()
-    )
-    return last == AttendanceEvent.Kind.ARRIVED
-
-
 # ---- the register --------------------------------------------------------------------
 
 
@@ -381,15 +367,14 @@ def attendance_join(*, meeting: Meeting, by) -> AttendanceEvent | None:
     """A member opened the sitting: recorded present (remote) unless already so."""
     if not can(by, Action.ATTEND, meeting.body):
         return None
-    if _is_present(meeting, by):
+    if is_present_now(meeting, by.pk):
         # Most connects are reconnects: answer them without queueing for the
         # meeting's lock; the check is repeated under it below.
         return None
     meeting = _lock(meeting)
     if not meeting.is_live:
         return None
-    last = last_events(meeting).get(by.pk)
-    if last is not None and last[0] == AttendanceEvent.Kind.ARRIVED:
+    if is_present_now(meeting, by.pk):
         return None
     return _record(
         meeting,
@@ -406,14 +391,14 @@ def attendance_join(*, meeting: Meeting, by) -> AttendanceEvent | None:
 def attendance_leave(*, meeting: Meeting, by) -> AttendanceEvent | None:
     """A member leaves the sitting (the button): recorded absent now."""
     meeting = _lock(meeting)
-    last = last_events(meeting).get(by.pk)
-    if last is None or last[0] != AttendanceEvent.Kind.ARRIVED:
+    place = place_now(meeting, by.pk)
+    if place is None:
         raise Refusal(NOT_PRESENT_NOW)
     return _record(
         meeting,
         by,
         AttendanceEvent.Kind.LEFT,
-        last[1],
+        place,
         AttendanceEvent.Cause.LEFT_BUTTON,
         timezone.now(),
         by=by,
@@ -434,8 +419,7 @@ def attendance_connection_lost(
         return None
     if LiveConnection.objects.filter(meeting=meeting, person=person).exists():
         return None
-    last = last_events(meeting).get(person.pk)
-    if last != (AttendanceEvent.Kind.ARRIVED, AttendanceEvent.Place.REMOTE):
+    if place_now(meeting, person.pk) != AttendanceEvent.Place.REMOTE:
         return None
     return _record(
         meeting,
@@ -467,14 +451,13 @@ def attendance_record(
     meeting = _lock(meeting)
     if not _is_member(person, meeting):
         raise Refusal(NOT_A_MEMBER)
-    last = last_events(meeting).get(person.pk)
-    present = last is not None and last[0] == AttendanceEvent.Kind.ARRIVED
-    if kind == AttendanceEvent.Kind.ARRIVED and present and last[1] == place:
+    now_at = place_now(meeting, person.pk)
+    if kind == AttendanceEvent.Kind.ARRIVED and now_at == place:
         raise Refusal(ALREADY_PRESENT)
-    if kind == AttendanceEvent.Kind.LEFT and not present:
-        raise Refusal(NOT_PRESENT_NOW)
     if kind == AttendanceEvent.Kind.LEFT:
-        place = last[1]
+        if now_at is None:
+            raise Refusal(NOT_PRESENT_NOW)
+        place = now_at
     return _record(
         meeting,
         person,

@@ -1,10 +1,17 @@
+import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
-from meetings.models import Meeting
+from council.models import Mandate
+from meetings.models import AttendanceEvent, Meeting
 from minutes import services
 from minutes.models import Minutes, MinutesVersion
+from minutes.records import attendance_data, minutes_content
 from minutes.text import outcome_lines
+from tests.conftest import make_body, make_mandate, make_member, make_user
 from tests.minutes.conftest import make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +123,42 @@ def test_redraft_keeps_summaries_and_adds_a_version(drafted, sitting, clerk):
     again = services.minutes_generate(meeting=sitting.meeting, by=clerk)
     assert MinutesVersion.objects.filter(minutes=again).count() == 3
     assert _item(again, sitting.budget)["summary"] == "Long débat."
+
+
+def test_attendance_takes_members_in_office_on_the_bodys_sitting_day(settings):
+    """A mandate starting or ending that day counts as the convocations count it."""
+    settings.TIME_ZONE = "America/New_York"
+    body = make_body(time_zone="Europe/Brussels")
+    # 00:30 in Brussels on the 11th is still the 10th in New York.
+    meeting = make_meeting(
+        body,
+        starts_at=datetime.datetime(
+            2030, 3, 11, 0, 30, tzinfo=ZoneInfo(body.time_zone)
+        ),
+    )
+    sworn_in = make_user(last_name="Entrante")
+    make_mandate(sworn_in, body, start=datetime.date(2030, 3, 11))
+    make_mandate(sworn_in, body, Mandate.Role.CHAIR, start=datetime.date(2030, 3, 11))
+    stepped_down = make_user(last_name="Sortante")
+    make_mandate(
+        stepped_down,
+        body,
+        start=datetime.date(2024, 1, 1),
+        end=datetime.date(2030, 3, 10),
+    )
+    staying = make_member(body, last_name="Restante")
+    for person in (sworn_in, stepped_down):
+        AttendanceEvent.objects.create(
+            meeting=meeting,
+            person=person,
+            kind=AttendanceEvent.Kind.ARRIVED,
+            place=AttendanceEvent.Place.ROOM,
+            at=meeting.starts_at,
+        )
+    attendance = attendance_data(meeting)
+    present = {p["id"]: p["member"] for p in attendance["present"]}
+    assert present == {sworn_in.pk: True, stepped_down.pk: False}
+    assert [p["id"] for p in attendance["absent"]] == [staying.pk]
+    content = minutes_content(meeting)
+    assert content["signatories"]["chair"] == sworn_in.display_name
+    assert timezone.localdate(meeting.starts_at) < meeting.sitting_day

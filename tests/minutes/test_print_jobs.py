@@ -79,9 +79,7 @@ def test_status_endpoint_and_download(issued, sitting, clerk, media, monkeypatch
 @pytest.mark.django_db
 def test_failure_is_reported_not_raised(issued, sitting, clerk, media, monkeypatch):
     monkeypatch.setattr(services, "start_in_background", lambda job_id: None)
-    job = services.print_job_start(
-        meeting=sitting.meeting, by=clerk, kind="decisions"
-    )
+    job = services.print_job_start(meeting=sitting.meeting, by=clerk, kind="decisions")
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -98,9 +96,7 @@ def test_bad_requests_change_nothing(sitting, outcomes, clerk, councillor):
     with pytest.raises(ValidationError):
         services.print_job_start(meeting=sitting.meeting, by=clerk, kind="bogus")
     with pytest.raises(PermissionDenied):
-        services.print_job_start(
-            meeting=sitting.meeting, by=councillor, kind="minutes"
-        )
+        services.print_job_start(meeting=sitting.meeting, by=councillor, kind="minutes")
     assert not PrintJob.objects.exists()
 
 

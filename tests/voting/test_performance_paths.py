@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from council.models import Mandate
-from meetings.attendance import may_vote, present_member_ids, recused_ids
 from meetings.models import AgendaItem, Recusal
+from meetings.register import Register, may_vote_now
 from tests.conftest import make_member
 from tests.voting.conftest import arrive, leave, make_item, make_meeting, recent_client
 from voting.models import Ballot, Participation
@@ -21,8 +21,9 @@ from voting.services.polls import poll_open
 
 
 def _reference(item, user) -> bool:
-    """The rule as the register reads it in full (the former implementation)."""
-    return user.pk in present_member_ids(item.meeting) and user.pk not in recused_ids(
+    """The rule as the register reads it in full."""
+    register = Register.of(item.meeting)
+    return user.pk in register.present_ids() and user.pk not in register.recused_ids(
         item
     )
 
@@ -37,7 +38,7 @@ def test_may_vote_is_one_query_whatever_the_size_of_the_register(
     others = [make_member(body) for _ in range(present)]
     arrive(meeting, *others, councillor)
     with CaptureQueriesContext(connection) as queries:
-        assert may_vote(item, councillor) is True
+        assert may_vote_now(item, councillor) is True
     assert len(queries) == 1
 
 
@@ -53,7 +54,7 @@ def test_may_vote_follows_the_register_and_recusals(
 
     def check(expected: dict) -> None:
         for person in people:
-            got = may_vote(item, person)
+            got = may_vote_now(item, person)
             checks.append(got)
             assert got is expected.get(person.pk, False), person
             assert got is _reference(item, person)
@@ -82,7 +83,7 @@ def test_may_vote_refuses_anonymous(body):
     from django.contrib.auth.models import AnonymousUser
 
     item = make_item(make_meeting(body))
-    assert may_vote(item, AnonymousUser()) is False
+    assert may_vote_now(item, AnonymousUser()) is False
 
 
 # ---- the cast view under ASGI: a pool thread with its own connection -------------

@@ -5,11 +5,11 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from meetings.models import AgendaItem, AttendanceEvent
-from tests.conftest import client_for
+from tests.conftest import client_for, make_member
 from tests.voting.conftest import PASSPHRASE, arrive, make_item, recent_client
 from voting.models import Ballot, Candidate, Participation, Poll, PublicVote, SealingKey
 from voting.services.ballots import secret_ballot_cast
-from voting.services.polls import poll_close, poll_unseal
+from voting.services.polls import poll_close, poll_open, poll_unseal
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +127,23 @@ def test_proxy_page(request, meeting, members, role):
         assert members[8].display_name in page
     else:
         assert votes == []
+
+
+def test_proxy_page_queries_do_not_grow_with_the_room(
+    meeting, members, body, chair, clerk, django_assert_max_num_queries
+):
+    # The register is read once for the page, not once per member listed.
+    arrive(meeting, *members, place=AttendanceEvent.Place.ROOM)
+    poll = poll_open(item=make_item(meeting), by=chair)
+    client = client_for(clerk)
+    url = reverse("voting:proxy", args=[poll.pk])
+    client.get(url)
+    with django_assert_max_num_queries(9) as small:
+        assert members[0].display_name in client.get(url).content.decode()
+    arrive(meeting, *[make_member(body) for _ in range(5)], place="room")
+    with django_assert_max_num_queries(9) as large:
+        client.get(url)
+    assert len(small.captured_queries) == len(large.captured_queries)
 
 
 def test_proxy_refuses_a_remote_member(public_poll, clerk, councillor):

@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from council.audit import audit_record
 from council.permissions import Action, require
 from council.refusals import Refusal
-from meetings.attendance import may_vote
 from meetings.live import sitting_changed
-from meetings.models import AttendanceEvent
+from meetings.register import ROOM, may_vote_now, place_now
 from voting.models import Ballot, Participation, Poll, PublicVote
 from voting.services import sealing
 from voting.services.polls import ABSTAIN, BLANK, CANDIDATE_PREFIX, NO, NOT_OPEN, YES
@@ -64,19 +63,6 @@ def _lock_open_poll(poll: Poll, *, share: bool) -> Poll:
     return locked
 
 
-def in_room(meeting, member) -> bool:
-    last = (
-        AttendanceEvent.objects.filter(meeting=meeting, person=member)
-        .order_by("-at", "-pk")
-        .first()
-    )
-    return bool(
-        last
-        and last.kind == AttendanceEvent.Kind.ARRIVED
-        and last.place == AttendanceEvent.Place.ROOM
-    )
-
-
 def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
     """Record (or change) a member's roll-call vote; ``by`` is the clerk if not them."""
     by = by or member
@@ -92,9 +78,9 @@ def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
         raise Refusal(BAD_CHOICE)
     with transaction.atomic():
         poll = _lock_open_poll(poll, share=False)
-        if not may_vote(poll.item, member):
+        if not may_vote_now(poll.item, member):
             raise Refusal(MEMBER_NOT_ELIGIBLE if proxy else NOT_ELIGIBLE)
-        if proxy and not in_room(poll.item.meeting, member):
+        if proxy and place_now(poll.item.meeting, member.pk) != ROOM:
             raise Refusal(NOT_IN_ROOM)
         vote = PublicVote.objects.filter(poll=poll, member=member).first()
         previous = vote.choice if vote else None
@@ -143,7 +129,7 @@ def secret_ballot_cast(*, poll: Poll, by, choice: str) -> CastResult:
         poll = _lock_open_poll(poll, share=True)
         if Participation.objects.filter(poll=poll, member=by).exists():
             return CastResult(recorded=False)
-        if not may_vote(poll.item, by):
+        if not may_vote_now(poll.item, by):
             raise Refusal(NOT_ELIGIBLE)
         ciphertext = sealing.seal_choice(choice, bytes(poll.public_key))
         tracker = sealing.tracker_of(ciphertext)

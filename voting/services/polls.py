@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from council.audit import audit_record
 from council.permissions import Action, can, require
 from council.refusals import Refusal
-from meetings.attendance import has_quorum, present_member_ids, recused_ids
 from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
+from meetings.register import Register
 from voting import majority
 from voting.models import (
     Ballot,
@@ -67,10 +67,6 @@ def motion_of(item: AgendaItem) -> majority.Motion:
     return majority.Motion.ORDINARY
 
 
-def eligible_ids(item: AgendaItem) -> set[int]:
-    return present_member_ids(item.meeting) - recused_ids(item)
-
-
 def _locked_item(item: AgendaItem) -> AgendaItem:
     return (
         AgendaItem.objects.select_for_update()
@@ -104,7 +100,7 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
         previous = polls[-1] if polls else None
         if previous is not None and previous.decision != majority.Decision.RUNOFF:
             raise Refusal(ALREADY_DECIDED)
-        if not has_quorum(item):
+        if not Register.of(item.meeting).quorum(item).reached:
             raise Refusal(NO_QUORUM)
         if previous is not None:
             runoff = list(previous.tally.get("runoff", []))
@@ -236,7 +232,8 @@ def poll_close(*, poll: Poll, by) -> Poll:
             raise Refusal(NOT_OPEN)
         poll.state = Poll.State.CLOSED
         poll.closed_at = timezone.now()
-        poll.eligible_at_close = len(eligible_ids(poll.item))
+        register = Register.of(poll.item.meeting)
+        poll.eligible_at_close = len(register.eligible_ids(poll.item))
         participant_ids: list[int] = []
         if poll.secret:
             participant_ids = sorted(

@@ -1,7 +1,7 @@
 from django import template
 
 from council.permissions import Action, can
-from meetings.attendance import may_vote
+from meetings.register import may_vote_now
 from voting import selectors
 from voting.forms import BallotForm
 
@@ -24,7 +24,7 @@ def vote_panel(context, meeting, user):
     body = meeting.body
     voted = selectors.has_voted(poll, user)
     eligible = (
-        poll.is_open and can(user, Action.VOTE, body) and may_vote(poll.item, user)
+        poll.is_open and can(user, Action.VOTE, body) and may_vote_now(poll.item, user)
     )
     # A secret ballot is filled in on its own page (re-authentication, confirmation).
     form = BallotForm(poll=poll) if eligible and not poll.secret else None

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from council.models import AuditEntry
-from meetings.attendance import has_quorum, quorum
 from meetings.live import speaking_log, speaking_totals
 from meetings.models import FloorRequest
+from meetings.register import Register
 from meetings.services import sitting as services
 from tests.meetings.sitting.conftest import arrive
 
@@ -35,17 +35,17 @@ def test_quorum_needs_more_than_half_of_members_in_office(
     # Nine members: five are needed.
     for person in other_councillors[:4]:
         arrive(live_meeting, person)
-    q = quorum(live_meeting, items["public"])
+    q = Register.of(live_meeting).quorum(items["public"])
     assert (q.in_office, q.present, q.required, q.reached) == (9, 4, 5, False)
-    assert not has_quorum(items["public"])
+    assert not Register.of(live_meeting).quorum(items["public"]).reached
     arrive(live_meeting, councillor)
-    assert has_quorum(items["public"])
+    assert Register.of(live_meeting).quorum(items["public"]).reached
 
 
 def test_third_convocation_item_is_exempt_from_quorum(live_meeting, items, chair):
-    assert quorum(live_meeting, items["third"]).present == 0
-    assert has_quorum(items["third"])
-    assert not has_quorum(items["public"])
+    assert Register.of(live_meeting).quorum(items["third"]).present == 0
+    assert Register.of(live_meeting).quorum(items["third"]).reached
+    assert not Register.of(live_meeting).quorum(items["public"]).reached
 
 
 def test_recused_members_do_not_count_for_quorum(
@@ -53,10 +53,10 @@ def test_recused_members_do_not_count_for_quorum(
 ):
     for person in [councillor, *other_councillors[:4]]:
         arrive(live_meeting, person)
-    assert has_quorum(items["public"])
+    assert Register.of(live_meeting).quorum(items["public"]).reached
     services.recusal_record(item=items["public"], person=councillor, by=clerk)
-    assert not has_quorum(items["public"])
-    assert has_quorum(items["closed"])
+    assert not Register.of(live_meeting).quorum(items["public"]).reached
+    assert Register.of(live_meeting).quorum(items["closed"]).reached
 
 
 def test_point_of_order_goes_to_the_head_of_the_queue(live_meeting, present):

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from meetings.attendance import may_vote, presence, present_member_ids, quorum
 from meetings.models import AttendanceEvent, FloorRequest, LiveConnection, Meeting
+from meetings.register import Register, may_vote_now
 from meetings.services import sitting as services
 from tests.meetings.sitting.conftest import arrive
 
@@ -14,13 +14,19 @@ Kind = AttendanceEvent.Kind
 Place = AttendanceEvent.Place
 
 
+def places(meeting) -> dict[int, str]:
+    """Present members and where they are."""
+    register = Register.of(meeting)
+    return {pk: register.place_of(pk) for pk in register.present_ids()}
+
+
 def test_joining_records_a_remote_arrival_with_the_time(live_meeting, councillor):
     before = timezone.now()
     event = services.attendance_join(meeting=live_meeting, by=councillor)
     assert event.kind == Kind.ARRIVED and event.place == Place.REMOTE
     assert event.cause == AttendanceEvent.Cause.JOINED
     assert event.at >= before
-    assert present_member_ids(live_meeting) == {councillor.pk}
+    assert Register.of(live_meeting).present_ids() == {councillor.pk}
 
 
 def test_joining_twice_records_one_arrival(live_meeting, councillor):
@@ -51,7 +57,7 @@ def test_leaving_records_a_departure(live_meeting, councillor):
     event = services.attendance_leave(meeting=live_meeting, by=councillor)
     assert event.kind == Kind.LEFT
     assert event.cause == AttendanceEvent.Cause.LEFT_BUTTON
-    assert present_member_ids(live_meeting) == set()
+    assert Register.of(live_meeting).present_ids() == set()
 
 
 def test_leaving_when_absent_is_refused(live_meeting, councillor):
@@ -89,7 +95,7 @@ def test_lost_connection_is_ignored_while_another_connection_lives(
         )
         is None
     )
-    assert present_member_ids(live_meeting) == {councillor.pk}
+    assert Register.of(live_meeting).present_ids() == {councillor.pk}
 
 
 def test_lost_connection_does_not_end_presence_in_the_room(
@@ -104,7 +110,7 @@ def test_lost_connection_does_not_end_presence_in_the_room(
         )
         is None
     )
-    assert presence(live_meeting) == {councillor.pk: Place.ROOM}
+    assert places(live_meeting) == {councillor.pk: Place.ROOM}
 
 
 def test_clerk_records_room_presence_departure_and_excuse(
@@ -116,11 +122,11 @@ def test_clerk_records_room_presence_departure_and_excuse(
     services.attendance_record(
         meeting=live_meeting, person=chair, kind=Kind.EXCUSED, by=clerk
     )
-    assert presence(live_meeting) == {councillor.pk: Place.ROOM}
+    assert places(live_meeting) == {councillor.pk: Place.ROOM}
     services.attendance_record(
         meeting=live_meeting, person=councillor, kind=Kind.LEFT, by=clerk
     )
-    assert present_member_ids(live_meeting) == set()
+    assert Register.of(live_meeting).present_ids() == set()
     kinds = list(
         AttendanceEvent.objects.order_by("pk").values_list("kind", "recorded_by")
     )
@@ -176,12 +182,12 @@ def test_presence_at_any_moment_is_recomputed_from_the_events(
     def at(**delta):
         return t0 + datetime.timedelta(**delta)
 
-    assert present_member_ids(live_meeting, at(minutes=5)) == {councillor.pk}
-    assert present_member_ids(live_meeting, at(minutes=15)) == {
+    assert Register.of(live_meeting, at(minutes=5)).present_ids() == {councillor.pk}
+    assert Register.of(live_meeting, at(minutes=15)).present_ids() == {
         councillor.pk,
         chair.pk,
     }
-    assert present_member_ids(live_meeting, at(minutes=25)) == {chair.pk}
+    assert Register.of(live_meeting, at(minutes=25)).present_ids() == {chair.pk}
 
 
 def test_leaving_drops_the_members_request(live_meeting, councillor):
@@ -198,14 +204,14 @@ def test_recusal_takes_a_member_out_of_quorum_vote_and_queue(
     item = items["public"]
     services.attendance_join(meeting=live_meeting, by=councillor)
     request = services.floor_request(meeting=live_meeting, by=councillor)
-    assert quorum(live_meeting, item).present == 1
-    assert may_vote(item, councillor)
+    assert Register.of(live_meeting).quorum(item).present == 1
+    assert may_vote_now(item, councillor)
     services.recusal_record(item=item, person=councillor, by=clerk, reason="Époux")
     request.refresh_from_db()
     assert request.status == FloorRequest.Status.DROPPED
-    assert quorum(live_meeting, item).present == 0
-    assert quorum(live_meeting, items["third"]).present == 1
-    assert not may_vote(item, councillor)
+    assert Register.of(live_meeting).quorum(item).present == 0
+    assert Register.of(live_meeting).quorum(items["third"]).present == 1
+    assert not may_vote_now(item, councillor)
     with pytest.raises(ValidationError) as exc:
         services.floor_request(meeting=live_meeting, by=councillor)
     assert services.RECUSED in exc.value.messages
@@ -218,9 +224,9 @@ def test_recusal_twice_is_refused_and_can_be_cancelled(
     with pytest.raises(ValidationError):
         services.recusal_record(item=items["public"], person=councillor, by=clerk)
     services.recusal_cancel(item=items["public"], person=councillor, by=clerk)
-    assert may_vote(items["public"], councillor) is False  # not present, still
+    assert may_vote_now(items["public"], councillor) is False  # not present, still
     services.attendance_join(meeting=live_meeting, by=councillor)
-    assert may_vote(items["public"], councillor)
+    assert may_vote_now(items["public"], councillor)
 
 
 def test_a_member_cannot_recuse_someone_else(live_meeting, items, councillor, chair):

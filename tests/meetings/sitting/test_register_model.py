@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from council.models import Mandate
 from meetings.models import AttendanceEvent, Meeting, Recusal
-from meetings.register import Quorum, Register, may_vote_now
+from meetings.register import (
+    Quorum,
+    Register,
+    Status,
+    is_present_now,
+    may_vote_now,
+    place_now,
+)
 from meetings.services.convocations import convocations_prepare
 from tests.conftest import make_body, make_mandate, make_member, make_user
 
@@ -51,6 +58,14 @@ def test_presence_and_place_follow_the_last_event(
     assert register.present_ids() == {chair.pk, councillor.pk}
     assert register.room_ids() == {chair.pk}
     assert register.remote_ids() == {councillor.pk}
+    assert register.status_of(chair.pk) is Status.ROOM
+    assert register.status_of(councillor.pk) is Status.REMOTE
+    assert register.status_of(first.pk) is Status.LEFT
+    assert register.status_of(second.pk) is Status.EXCUSED
+    assert register.status_of(other_councillors[2].pk) is Status.NOT_ARRIVED
+    for person in (chair, councillor, first, second, other_councillors[2]):
+        assert place_now(live_meeting, person.pk) == register.place_of(person.pk)
+        assert is_present_now(live_meeting, person.pk) is register.is_present(person.pk)
 
 
 def test_people_without_a_voting_mandate_are_present_but_not_counted(
@@ -127,6 +142,38 @@ def test_the_register_is_read_in_three_queries(
         register.room_ids()
     assert len(queries) == 3
     assert len(register.present_ids()) == present
+
+
+def test_each_part_of_the_register_is_read_once_and_only_when_asked(
+    live_meeting, items, chair
+):
+    arrive(live_meeting, chair)
+    meeting = Meeting.objects.select_related("body").get(pk=live_meeting.pk)
+    register = Register.of(meeting)
+    with CaptureQueriesContext(connection) as queries:
+        assert register.is_present(chair.pk)
+        assert register.place_of(chair.pk) == Place.REMOTE
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        register.present_ids()
+        register.quorum()
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        register.recused_ids(items["public"])
+        register.eligible_ids(items["closed"])
+    assert len(queries) == 1
+
+
+def test_one_persons_checks_are_one_query(live_meeting, items, councillor):
+    arrive(live_meeting, councillor)
+    for check in (
+        lambda: place_now(live_meeting, councillor.pk),
+        lambda: is_present_now(live_meeting, councillor.pk),
+        lambda: may_vote_now(items["public"], councillor),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            assert check()
+        assert len(queries) == 1
 
 
 def test_may_vote_now_agrees_with_the_register(
