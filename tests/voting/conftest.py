@@ -7,6 +7,9 @@ import pytest
 from django.utils import timezone
 
 from meetings.models import AgendaItem, AttendanceEvent, Meeting
+from tests.meetings.sitting.contract_check import (  # noqa: F401 - an autouse fixture
+    live_messages_follow_the_contract,
+)
 from voting.services.keys import sealing_key_setup
 from voting.services.polls import poll_open
 

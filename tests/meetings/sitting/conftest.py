@@ -6,6 +6,9 @@ from django.utils import timezone
 
 from meetings.live import connect, publisher
 from meetings.models import AgendaItem, AttendanceEvent, Meeting
+from tests.meetings.sitting.contract_check import (  # noqa: F401 - an autouse fixture
+    live_messages_follow_the_contract,
+)
 
 
 @pytest.fixture
