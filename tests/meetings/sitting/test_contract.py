@@ -13,6 +13,7 @@ from meetings.live.publisher import prepare_update
 from meetings.models import AgendaItem, FloorRequest, Meeting
 from meetings.services import sitting as services
 from tests.meetings.sitting.conftest import arrive
+from tests.meetings.sitting.test_websocket import next_of, open_socket
 
 
 def test_codes_in_the_contract_are_the_models_codes():
@@ -150,11 +151,10 @@ def test_a_message_off_the_contract_is_caught(
     failures.clear()  # caught, as it should be: the test does not fail for it
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_every_socket_message_is_in_the_contract(
     live_meeting, councillor, live_messages_follow_the_contract
 ):
-    from tests.meetings.sitting.test_websocket import next_of, open_socket
-
     socket = await open_socket(live_meeting, councillor)
     await next_of(socket, "snapshot")
     await socket.send_json_to({"action": "explode"})
@@ -165,8 +165,3 @@ async def test_every_socket_message_is_in_the_contract(
     kinds = {m["type"] for _, m in live_messages_follow_the_contract.messages}
     assert {"hello", "snapshot", "error", "update"} <= kinds
     assert json.dumps(live_messages_follow_the_contract.messages)
-
-
-test_every_socket_message_is_in_the_contract = pytest.mark.django_db(transaction=True)(
-    test_every_socket_message_is_in_the_contract
-)
