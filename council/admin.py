@@ -1,6 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
@@ -68,18 +69,21 @@ class AuditedAdmin(admin.ModelAdmin):
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
     ordering = ["last_name", "first_name"]
     list_display = ["email", "first_name", "last_name", "is_administrator", "is_active"]
+    list_filter = ["is_administrator", "is_superuser", "is_active"]
     search_fields = ["email", "first_name", "last_name"]
+    # No staff flag, groups or permissions to hand out: admin access and what it
+    # allows follow from council.permissions.
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("", {"fields": ["first_name", "last_name", "birth_date"]}),
-        ("", {"fields": ["is_active", "is_administrator", "is_staff", "is_superuser"]}),
+        ("", {"fields": ["is_active", "is_administrator", "is_superuser"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        # Only a superuser may hand out the flags that bypass model permissions.
+        # Only a superuser may hand out the flags that open the admin.
         if request.user.is_superuser:
             return ()
-        return ("is_staff", "is_superuser", "is_administrator")
+        return ("is_superuser", "is_administrator")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -156,6 +160,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+# Groups of stored permissions would grant nothing (council.backends refuses
+# them), so there is nothing to manage there.
+admin.site.unregister(Group)
 
 # The admin logs in through allauth like everyone else: rate limits and MFA apply.
 admin.site.login = secure_admin_login(admin.site.login)

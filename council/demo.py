@@ -232,9 +232,7 @@ def seed() -> DemoCast:
         "Informatique",
         datetime.date(1990, 1, 1),
         is_administrator=True,
-        is_staff=True,
     )
-    _grant_admin_permissions(admin)
     cast = DemoCast(
         body=body,
         chair=chair,
@@ -254,13 +252,3 @@ def seed() -> DemoCast:
         ("Administrator", admin.email),
     ]
     return cast
-
-
-def _grant_admin_permissions(admin: User) -> None:
-    from django.contrib.auth.models import Permission
-
-    perms = Permission.objects.filter(
-        content_type__app_label="council",
-        content_type__model__in=["user", "body", "politicalgroup", "mandate"],
-    )
-    admin.user_permissions.add(*perms)

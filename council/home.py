@@ -3,10 +3,11 @@
 Apps that build on the council add a panel (upcoming sittings, votes to cast,
 minutes to approve...) with ``register_home_panel(template, context)`` in their
 ``AppConfig.ready``. Each panel is included once per body, with ``body``,
-``roles`` (set of role values held there), ``user`` and whatever ``context``
-returned for that body in its context. ``context(user, bodies)`` is called
-once per page for all the bodies shown, so that a panel costs a fixed number
-of queries however many bodies the person sits on.
+``may`` (every action by name, from ``council.permissions.allowed``: a panel
+shows what the person may do, never asks for role names), ``user`` and, as
+``panel``, whatever ``context`` returned for that body. ``context(user,
+bodies)`` is called once per page for all the bodies shown, so that a panel
+costs a fixed number of queries however many bodies the person sits on.
 """
 
 from collections.abc import Callable, Sequence
@@ -18,10 +19,6 @@ _PANELS: dict[str, PanelContext | None] = {}
 
 def register_home_panel(template_name: str, context: PanelContext | None = None):
     _PANELS[template_name] = context
-
-
-def home_panels() -> list[str]:
-    return list(_PANELS)
 
 
 def panels_for(user, bodies: Sequence) -> dict[int, list[tuple[str, dict]]]:

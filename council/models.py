@@ -24,12 +24,10 @@ class UserManager(BaseUserManager):
         return user
 
     def create_user(self, email, password=None, **extra):
-        extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create(email, password, **extra)
 
     def create_superuser(self, email, password=None, **extra):
-        extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         return self._create(email, password, **extra)
 
@@ -63,6 +61,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the Django admin opens for this person: council.permissions says."""
+        # A function-level import: council.permissions imports this module.
+        from council.permissions import may_use_admin
+
+        return may_use_admin(self)
 
     @property
     def display_name(self) -> str:
@@ -156,9 +162,6 @@ class MandateQuerySet(models.QuerySet):
 
     def voting(self):
         return self.filter(role__in=Mandate.VOTING_ROLES)
-
-    def for_body(self, body):
-        return self.filter(body=body)
 
 
 class Mandate(models.Model):

@@ -1,9 +1,11 @@
 """The one place that answers "may this person do this on this body?".
 
-Views, consumers and services all ask here. A role comes from a mandate in
-office on the day asked about; the administrator flag grants only the
-management of bodies, people and mandates, never a look at sealed ballots,
-and being a Django superuser grants nothing here either.
+Views, consumers, services, templates and the Django admin all ask here. A
+role comes from a mandate in office on the day asked about; the administrator
+flag grants only the management of bodies, people and mandates, never a look
+at sealed ballots, and being a Django superuser grants nothing here either.
+Two actions are never joined with ``or`` at a call site: the table names the
+combination as an action of its own.
 """
 
 import datetime
@@ -37,7 +39,14 @@ class Action(StrEnum):
     HOLD_SEALING_KEY = "hold_sealing_key"  # set up a key, unseal
     ANNOUNCE_RESULT = "announce_result"
     OVERSEE = "oversee"  # the DG's oversight page and the audit log
-    MANAGE_COUNCIL = "manage_council"  # bodies, people, mandates
+    MANAGE_COUNCIL = "manage_council"  # bodies, people, mandates; asked with no body
+    VIEW_PREPARATION = "view_preparation"  # unconvened drafts, the ten-meetings count
+    RECORD_RECUSAL = "record_recusal"  # for another member, or cancel one
+    MANAGE_CANDIDATES = "manage_candidates"  # the candidates of an appointment
+    VIEW_DRAFT_MINUTES = "view_draft_minutes"  # minutes before the DG releases them
+    PLACE_MINUTES = "place_minutes"  # put their adoption on the next sitting
+    ADOPT_MINUTES = "adopt_minutes"  # record how the sitting adopted them
+    VIEW_RECORDS = "view_records"  # decision records, their scans, print jobs
 
 
 _MEMBER = {Role.COUNCILLOR, Role.CHAIR}
@@ -64,7 +73,24 @@ ROLES_FOR_ACTION: dict[Action, frozenset[str]] = {
     Action.ANNOUNCE_RESULT: frozenset({Role.DIRECTOR_GENERAL}),
     Action.OVERSEE: frozenset(_DG),
     Action.MANAGE_COUNCIL: frozenset(),  # the administrator flag alone
+    Action.VIEW_PREPARATION: frozenset(_STAFF),
+    Action.RECORD_RECUSAL: frozenset({Role.CLERK, Role.CHAIR}),
+    Action.MANAGE_CANDIDATES: frozenset({Role.CLERK, Role.CHAIR}),
+    Action.VIEW_DRAFT_MINUTES: frozenset(_STAFF),
+    Action.PLACE_MINUTES: frozenset({Role.CLERK, Role.DIRECTOR_GENERAL}),
+    Action.ADOPT_MINUTES: frozenset({Role.CLERK, Role.CHAIR}),
+    Action.VIEW_RECORDS: frozenset(_STAFF),
 }
+
+# The models of the Django admin that each action opens, with every verb
+# (view, add, change, delete). The admin asks this through
+# council.backends.CouncilPermissionBackend; no permission is stored.
+ADMIN_MODELS_FOR_ACTION: dict[Action, frozenset[str]] = {
+    Action.MANAGE_COUNCIL: frozenset(
+        {"council.body", "council.user", "council.politicalgroup", "council.mandate"}
+    ),
+}
+ADMIN_VERBS = ("view", "add", "change", "delete")
 
 NOT_ALLOWED = _("You are not allowed to do this.")
 
@@ -97,16 +123,53 @@ def remember_roles(
         cache[(body.pk, on or timezone.localdate())] = set(held)
 
 
-def can(user, action: Action, body: Body, on: datetime.date | None = None) -> bool:
+def can(
+    user, action: Action, body: Body | None, on: datetime.date | None = None
+) -> bool:
+    """Whether the user may do the action on the body on the day (today).
+
+    MANAGE_COUNCIL is held on no body (the administrator flag) and may be asked
+    with ``body=None``; every other action is held on a body, and on none
+    without one.
+    """
     if action is Action.MANAGE_COUNCIL:
         return bool(getattr(user, "is_authenticated", False) and user.is_administrator)
+    if body is None:
+        return False
     return bool(roles(user, body, on) & ROLES_FOR_ACTION[action])
+
+
+def allowed(
+    user, body: Body | None, on: datetime.date | None = None
+) -> dict[str, bool]:
+    """Every action by name, for templates: ``{% if may.chair_sitting %}``."""
+    return {action.value: can(user, action, body, on) for action in Action}
 
 
 def require(user, action: Action, body: Body, on: datetime.date | None = None) -> None:
     """Raise PermissionDenied unless the user may do the action."""
     if not can(user, action, body, on):
         raise PermissionDenied(NOT_ALLOWED)
+
+
+def admin_permissions(user) -> frozenset[str]:
+    """The Django permissions ("council.change_mandate") the table gives the user."""
+    if not getattr(user, "is_active", False):
+        return frozenset()
+    granted = set()
+    for action, labels in ADMIN_MODELS_FOR_ACTION.items():
+        if can(user, action, None):
+            for label in labels:
+                app_label, model = label.split(".")
+                granted.update(f"{app_label}.{verb}_{model}" for verb in ADMIN_VERBS)
+    return frozenset(granted)
+
+
+def may_use_admin(user) -> bool:
+    """Whether the Django admin opens: for what the table gives, or a superuser."""
+    if not getattr(user, "is_active", False):
+        return False
+    return bool(user.is_superuser or admin_permissions(user))
 
 
 def is_member(user, body: Body, on: datetime.date | None = None) -> bool:

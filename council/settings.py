@@ -171,6 +171,7 @@ else:
 # Accounts.
 AUTH_USER_MODEL = "council.User"
 AUTHENTICATION_BACKENDS = [
+    "council.backends.CouncilPermissionBackend",  # permissions: the table alone
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]

@@ -6,9 +6,7 @@ from django.utils import timezone
 
 from council.home import panels_for
 from council.models import Body, Mandate
-from council.permissions import remember_roles
-
-Role = Mandate.Role
+from council.permissions import Action, allowed, can, remember_roles
 
 
 @dataclass
@@ -19,30 +17,11 @@ class BodyDesk:
     mandates: list[Mandate] = field(default_factory=list)
     members_in_office: int = 0
     panels: list[tuple[str, dict]] = field(default_factory=list)
+    may: dict[str, bool] = field(default_factory=dict)  # permissions.allowed
 
     @property
     def roles(self) -> set[str]:
         return {mandate.role for mandate in self.mandates}
-
-    @property
-    def is_member(self) -> bool:
-        return bool(self.roles & {Role.COUNCILLOR, Role.CHAIR})
-
-    @property
-    def is_chair(self) -> bool:
-        return Role.CHAIR in self.roles
-
-    @property
-    def is_clerk(self) -> bool:
-        return Role.CLERK in self.roles
-
-    @property
-    def is_director_general(self) -> bool:
-        return Role.DIRECTOR_GENERAL in self.roles
-
-    @property
-    def is_deputy_director_general(self) -> bool:
-        return Role.DEPUTY_DIRECTOR_GENERAL in self.roles
 
     @property
     def group(self):
@@ -50,7 +29,7 @@ class BodyDesk:
 
 
 def home(request):
-    """Role-aware start page: what each of the user's roles can do next."""
+    """The start page: on each body, what the person may do next (asked of `can`)."""
     user = request.user
     today = timezone.localdate()
     desks: dict[int, BodyDesk] = {}
@@ -75,6 +54,7 @@ def home(request):
             desks[row["body_id"]].members_in_office = row["n"]
         for desk in desks.values():
             remember_roles(user, desk.body, desk.roles, on=today)
+            desk.may = allowed(user, desk.body, on=today)
         panels = panels_for(user, [desk.body for desk in desks.values()])
         for desk in desks.values():
             desk.panels = panels[desk.body.pk]
@@ -82,8 +62,14 @@ def home(request):
     if not desks:
         # Anyone may follow the public side of every body (calendar, agenda).
         bodies = list(Body.objects.order_by("municipality", "name"))
+        for b in bodies:
+            # The mandates query found none in office: no role to look up again.
+            remember_roles(user, b, set(), on=today)
         panels = panels_for(user, bodies)
-        public_bodies = [BodyDesk(body=b, panels=panels[b.pk]) for b in bodies]
+        public_bodies = [
+            BodyDesk(body=b, panels=panels[b.pk], may=allowed(user, b, on=today))
+            for b in bodies
+        ]
     return render(
         request,
         "council/home.html",
@@ -91,5 +77,6 @@ def home(request):
             "desks": list(desks.values()),
             "public_bodies": public_bodies,
             "today": today,
+            "manages": can(user, Action.MANAGE_COUNCIL, None),
         },
     )

@@ -1,4 +1,8 @@
-"""The meetings panel of the home page, for all of a person's bodies at once."""
+"""The meetings panel of the home page, for all of a person's bodies at once.
+
+The template asks ``may`` (council.permissions.allowed) what to show; the
+context brings what must be read from the database.
+"""
 
 import datetime
 
@@ -14,8 +18,7 @@ RUNNING_LATE = datetime.timedelta(hours=12)
 
 def home_context(user, bodies) -> dict[int, dict]:
     member_area = {b.pk for b in bodies if can(user, Action.VIEW_MEMBER_AREA, b)}
-    prepares = {b.pk for b in bodies if can(user, Action.PREPARE_MEETINGS, b)}
-    oversees = {b.pk for b in bodies if can(user, Action.OVERSEE, b)}
+    preparation = [b for b in bodies if can(user, Action.VIEW_PREPARATION, b)]
     next_meeting: dict[int, Meeting] = {}
     if member_area:
         upcoming = (
@@ -29,11 +32,9 @@ def home_context(user, bodies) -> dict[int, dict]:
         )
         for meeting in upcoming:
             next_meeting.setdefault(meeting.body_id, meeting)
-    compliance = years_compliance([b for b in bodies if b.pk in prepares | oversees])
+    compliance = years_compliance(preparation)
     return {
         body.pk: {
-            "member_area": body.pk in member_area,
-            "prepares": body.pk in prepares,
             "next_meeting": next_meeting.get(body.pk),
             "compliance": compliance.get(body.pk),
         }

@@ -93,9 +93,9 @@ def body_meetings(request, slug: str):
     body = get_object_or_404(Body, slug=slug)
     require(request.user, Action.VIEW_MEMBER_AREA, body)
     prepares = can(request.user, Action.PREPARE_MEETINGS, body)
-    oversees = can(request.user, Action.OVERSEE, body)
+    preparation = can(request.user, Action.VIEW_PREPARATION, body)
     meetings = body.meetings.annotate(item_count=Count("items")).order_by("-starts_at")
-    if not (prepares or oversees):
+    if not preparation:
         meetings = meetings.exclude(state=Meeting.State.DRAFT)
     with timezone.override(body.time_zone):
         return render(
@@ -105,7 +105,7 @@ def body_meetings(request, slug: str):
                 "body": body,
                 "meetings": meetings,
                 "prepares": prepares,
-                "compliance": year_compliance(body) if prepares or oversees else None,
+                "compliance": year_compliance(body) if preparation else None,
             },
         )
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -323,11 +323,7 @@ def register_record(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def register_recusal(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(pk)
-    if not (
-        can(request.user, Action.RECORD_ATTENDANCE, meeting.body)
-        or can(request.user, Action.CHAIR_SITTING, meeting.body)
-    ):
-        raise PermissionDenied
+    require(request.user, Action.RECORD_RECUSAL, meeting.body)
     cancel = request.POST.get("cancel") == "1"
     try:
         item = _item_from_post(request, meeting)

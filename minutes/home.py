@@ -1,4 +1,8 @@
-"""The minutes panel of the home page: the last sitting's record, oversight."""
+"""The minutes panel of the home page: the last sitting's record, oversight.
+
+The template asks ``may`` (council.permissions.allowed) what to show; the
+context brings the last closed sitting.
+"""
 
 from council.permissions import Action, can
 from meetings.models import Meeting
@@ -15,11 +19,4 @@ def home_context(user, bodies) -> dict[int, dict]:
         )
         for meeting in closed:
             last_closed.setdefault(meeting.body_id, meeting)
-    return {
-        b.pk: {
-            "last_closed": last_closed.get(b.pk),
-            "oversees": can(user, Action.OVERSEE, b),
-            "prints": can(user, Action.PRINT_RECORDS, b),
-        }
-        for b in bodies
-    }
+    return {b.pk: {"last_closed": last_closed.get(b.pk)} for b in bodies}

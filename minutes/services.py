@@ -7,7 +7,6 @@ import logging
 import threading
 import zoneinfo
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Max
@@ -17,7 +16,7 @@ from django.utils.translation import gettext_lazy, override
 
 from council.audit import audit_record
 from council.models import Body
-from council.permissions import NOT_ALLOWED, Action, can, require
+from council.permissions import Action, require
 from council.refusals import Refusal
 from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
@@ -249,11 +248,7 @@ def minutes_approve(*, minutes: Minutes, by) -> Minutes:
 def minutes_place(*, minutes: Minutes, by) -> AgendaItem:
     """Put the approval on the next sitting once that sitting has been created."""
     minutes = _minutes_locked(minutes)
-    if not (
-        can(by, Action.DRAFT_MINUTES, minutes.meeting.body)
-        or can(by, Action.APPROVE_MINUTES, minutes.meeting.body)
-    ):
-        require(by, Action.DRAFT_MINUTES, minutes.meeting.body)
+    require(by, Action.PLACE_MINUTES, minutes.meeting.body)
     if minutes.state != Minutes.State.AWAITING_ADOPTION:
         raise Refusal(NOT_AWAITING)
     if minutes.approval_item_id is not None:
@@ -326,8 +321,7 @@ def minutes_adopt(*, minutes: Minutes, by, method: str) -> Minutes:
     """Fix the minutes: by "no objection" (none lodged) or by the approval vote."""
     minutes = _minutes_locked(minutes)
     body = minutes.meeting.body
-    if not (can(by, Action.DRAFT_MINUTES, body) or can(by, Action.CHAIR_SITTING, body)):
-        raise PermissionDenied(NOT_ALLOWED)
+    require(by, Action.ADOPT_MINUTES, body)
     if minutes.state != Minutes.State.AWAITING_ADOPTION:
         raise Refusal(NOT_AWAITING)
     if minutes.approval_item_id is None:

@@ -31,22 +31,10 @@ def _minutes(meeting: Meeting) -> Minutes:
     )
 
 
-def _staff(user, body: Body) -> bool:
-    return any(
-        can(user, action, body)
-        for action in (Action.DRAFT_MINUTES, Action.APPROVE_MINUTES, Action.OVERSEE)
-    )
-
-
-def _require_any(user, body: Body, *actions: Action) -> None:
-    if not any(can(user, action, body) for action in actions):
-        raise PermissionDenied(NOT_ALLOWED)
-
-
 def _may_read_minutes(user, minutes: Minutes) -> bool:
     """Members see the minutes once the DG releases them; staff see the drafts."""
     body = minutes.meeting.body
-    if _staff(user, body):
+    if can(user, Action.VIEW_DRAFT_MINUTES, body):
         return True
     return can(user, Action.VIEW_MEMBER_AREA, body) and not minutes.is_draft
 
@@ -124,9 +112,9 @@ def minutes_detail(request, meeting_id: int):
             "may_object": can(request.user, Action.VOTE, body)
             and minutes is not None
             and services.objections_open(minutes),
-            "may_adopt": can(request.user, Action.DRAFT_MINUTES, body)
-            or can(request.user, Action.CHAIR_SITTING, body),
-            "may_print": can(request.user, Action.PRINT_RECORDS, body),
+            "may_place": can(request.user, Action.PLACE_MINUTES, body),
+            "may_adopt": can(request.user, Action.ADOPT_MINUTES, body),
+            "may_see_records": can(request.user, Action.VIEW_RECORDS, body),
             "may_oversee": can(request.user, Action.OVERSEE, body),
             "objection_form": forms.ObjectionForm(),
             "adopt_form": forms.AdoptForm(),
@@ -205,9 +193,7 @@ def minutes_approve(request, meeting_id: int):
 @require_POST
 def minutes_place(request, meeting_id: int):
     meeting = _meeting(meeting_id)
-    _require_any(
-        request.user, meeting.body, Action.DRAFT_MINUTES, Action.APPROVE_MINUTES
-    )
+    require(request.user, Action.PLACE_MINUTES, meeting.body)
     return _minutes_action(
         request,
         meeting_id,
@@ -258,7 +244,7 @@ def minutes_object(request, meeting_id: int):
 @require_POST
 def minutes_adopt(request, meeting_id: int):
     meeting = _meeting(meeting_id)
-    _require_any(request.user, meeting.body, Action.DRAFT_MINUTES, Action.CHAIR_SITTING)
+    require(request.user, Action.ADOPT_MINUTES, meeting.body)
     form = forms.AdoptForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose how the minutes were adopted."))
@@ -325,7 +311,7 @@ def minutes_pdf(request, meeting_id: int):
 @require_GET
 def register_pdf(request, meeting_id: int):
     meeting = _meeting(meeting_id)
-    _require_any(request.user, meeting.body, Action.PRINT_RECORDS, Action.OVERSEE)
+    require(request.user, Action.VIEW_RECORDS, meeting.body)
     minutes = _minutes(meeting)
     data = pdf.attendance_register(minutes.content)
     return _pdf(data, f"register-{meeting.body.slug}-{meeting.number}.pdf")
@@ -338,7 +324,7 @@ def register_pdf(request, meeting_id: int):
 @require_GET
 def decisions(request, meeting_id: int):
     meeting = _meeting(meeting_id)
-    _require_any(request.user, meeting.body, Action.PRINT_RECORDS, Action.OVERSEE)
+    require(request.user, Action.VIEW_RECORDS, meeting.body)
     found = list(
         DecisionRecord.objects.filter(meeting=meeting)
         .select_related("superseded_by", "item")
@@ -391,7 +377,7 @@ def _record(pk: int) -> DecisionRecord:
 @require_GET
 def record_pdf(request, pk: int):
     record = _record(pk)
-    _require_any(request.user, record.body, Action.PRINT_RECORDS, Action.OVERSEE)
+    require(request.user, Action.VIEW_RECORDS, record.body)
     data = pdf.decision_extract(services.extract_of(record))
     if can(request.user, Action.PRINT_RECORDS, record.body):
         services.decision_record_mark_printed(record=record, by=request.user)
@@ -402,7 +388,7 @@ def record_pdf(request, pk: int):
 @require_GET
 def record_scan(request, pk: int):
     record = _record(pk)
-    _require_any(request.user, record.body, Action.PRINT_RECORDS, Action.OVERSEE)
+    require(request.user, Action.VIEW_RECORDS, record.body)
     if not record.scan:
         raise Http404
     return FileResponse(record.scan.open("rb"), as_attachment=True)
@@ -481,7 +467,7 @@ def print_start(request, meeting_id: int, kind: str):
 
 def _job(request, pk: int) -> PrintJob:
     job = get_object_or_404(PrintJob.objects.select_related("meeting__body"), pk=pk)
-    _require_any(request.user, job.meeting.body, Action.PRINT_RECORDS, Action.OVERSEE)
+    require(request.user, Action.VIEW_RECORDS, job.meeting.body)
     return job
 
 

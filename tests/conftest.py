@@ -117,7 +117,7 @@ def clerk(body) -> User:
 
 @pytest.fixture
 def administrator(db) -> User:
-    return make_user(is_administrator=True, is_staff=True, first_name="Admin")
+    return make_user(is_administrator=True, first_name="Admin")
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""The voting panel of the home page: the keyholder's sealing key."""
+"""The voting panel of the home page: the keyholder's sealing key.
+
+The template asks ``may`` (council.permissions.allowed) whether to show it;
+the context says whether the key is set up.
+"""
 
 from council.permissions import Action, can
 from voting.models import SealingKey
@@ -15,6 +19,4 @@ def home_context(user, bodies) -> dict[int, dict]:
         if holds
         else set()
     )
-    return {
-        b.pk: {"keyholder": b.pk in holds, "has_key": b.pk in with_key} for b in bodies
-    }
+    return {b.pk: {"has_key": b.pk in with_key} for b in bodies}

@@ -395,20 +395,13 @@ def key_setup(request, slug: str):
     )
 
 
-def _may_manage_candidates(user, body) -> bool:
-    return can(user, Action.PREPARE_MEETINGS, body) or can(
-        user, Action.CHAIR_SITTING, body
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def candidates(request, item_id: int):
     item = get_object_or_404(
         AgendaItem.objects.select_related("meeting__body"), pk=item_id
     )
-    if not _may_manage_candidates(request.user, item.meeting.body):
-        raise PermissionDenied
+    require(request.user, Action.MANAGE_CANDIDATES, item.meeting.body)
     form = CandidateForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -439,8 +432,7 @@ def candidate_delete(request, candidate_id: int):
     candidate = get_object_or_404(
         Candidate.objects.select_related("item__meeting__body"), pk=candidate_id
     )
-    if not _may_manage_candidates(request.user, candidate.item.meeting.body):
-        raise PermissionDenied
+    require(request.user, Action.MANAGE_CANDIDATES, candidate.item.meeting.body)
     try:
         candidate_remove(candidate=candidate, by=request.user)
     except Refusal as exc:

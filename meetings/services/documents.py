@@ -204,9 +204,7 @@ def may_read_meeting(user, meeting: Meeting) -> bool:
     """Public part of a meeting: everyone once convened; drafts: clerk and DG."""
     if meeting.is_published:
         return True
-    return can(user, Action.PREPARE_MEETINGS, meeting.body) or can(
-        user, Action.OVERSEE, meeting.body
-    )
+    return can(user, Action.VIEW_PREPARATION, meeting.body)
 
 
 def may_read_item(user, item: AgendaItem, meeting: Meeting) -> bool:

@@ -471,11 +471,7 @@ def attendance_record(
 
 
 def _may_record_recusal(by, person, meeting: Meeting) -> bool:
-    return (
-        by.pk == person.pk
-        or can(by, Action.RECORD_ATTENDANCE, meeting.body)
-        or can(by, Action.CHAIR_SITTING, meeting.body)
-    )
+    return by.pk == person.pk or can(by, Action.RECORD_RECUSAL, meeting.body)
 
 
 @transaction.atomic
@@ -515,11 +511,7 @@ def recusal_record(*, item: AgendaItem, person, by, reason: str = "") -> Recusal
 def recusal_cancel(*, item: AgendaItem, person, by) -> None:
     """Undo a recusal recorded in error (the clerk or the chair)."""
     meeting = item.meeting
-    if not (
-        can(by, Action.RECORD_ATTENDANCE, meeting.body)
-        or can(by, Action.CHAIR_SITTING, meeting.body)
-    ):
-        raise PermissionDenied(NOT_ALLOWED)
+    require(by, Action.RECORD_RECUSAL, meeting.body)
     meeting = _lock(meeting)
     recusal = Recusal.objects.filter(item=item, person=person).first()
     if recusal is None:

@@ -7,6 +7,8 @@ from django.urls import reverse
 from council.models import Mandate
 from tests.conftest import client_for, make_body, make_mandate
 
+Role = Mandate.Role
+
 pytestmark = pytest.mark.django_db
 
 SECTIONS = {
@@ -73,6 +75,35 @@ def test_home_page_queries_do_not_grow_with_bodies(
     assert html.count('class="card desk"') == 6
 
 
+def test_home_page_and_panels_follow_the_table_not_role_names(
+    monkeypatch, councillor, body
+):
+    from council.permissions import ROLES_FOR_ACTION, Action
+
+    client = client_for(councillor)
+    client.cookies["django_language"] = "en"
+    links = [
+        reverse("meetings:meeting_create", args=[body.slug]),
+        reverse("voting:key_setup", args=[body.slug]),
+        reverse("minutes:oversight", args=[body.slug]),
+    ]
+    html = client.get(reverse("home")).content.decode()
+    assert _sections(html) == {"member"}
+    assert not any(link in html for link in links)
+    everyone = frozenset(Role)
+    for action in (
+        Action.PREPARE_MEETINGS,
+        Action.HOLD_SEALING_KEY,
+        Action.OVERSEE,
+        Action.CHAIR_SITTING,
+    ):
+        monkeypatch.setitem(ROLES_FOR_ACTION, action, everyone)
+    monkeypatch.setitem(ROLES_FOR_ACTION, Action.VOTE, frozenset())
+    html = client.get(reverse("home")).content.decode()
+    assert _sections(html) == {"chair", "clerk", "deputy_director_general"}
+    assert all(link in html for link in links)
+
+
 def test_layout_is_accessible(councillor):
     html = client_for(councillor).get(reverse("home")).content.decode()
     assert 'class="skip-link" href="#main"' in html
@@ -85,9 +116,6 @@ def test_layout_is_accessible(councillor):
 
 
 def test_administrator_can_use_the_admin(administrator):
-    from council.demo import _grant_admin_permissions
-
-    _grant_admin_permissions(administrator)
     client = client_for(administrator)
     assert client.get(reverse("admin:index")).status_code == 200
     for name in ("body", "user", "mandate", "politicalgroup"):
@@ -113,9 +141,6 @@ def test_anonymous_admin_goes_through_the_site_login(db):
 
 
 def test_administrator_cannot_grant_themself_superuser(administrator):
-    from council.demo import _grant_admin_permissions
-
-    _grant_admin_permissions(administrator)
     client = client_for(administrator)
     url = reverse("admin:council_user_change", args=[administrator.pk])
     html = client.get(url).content.decode()
@@ -131,10 +156,8 @@ def test_admin_exposes_nothing_of_voting():
 
 def test_admin_changes_are_written_to_the_audit_log(administrator, body, councillor):
     from council.audit import audit_verify
-    from council.demo import _grant_admin_permissions
     from council.models import AuditEntry
 
-    _grant_admin_permissions(administrator)
     client = client_for(administrator)
     response = client.post(
         reverse("admin:council_mandate_add"),
@@ -164,9 +187,6 @@ def test_admin_changes_are_written_to_the_audit_log(administrator, body, council
 
 
 def test_birth_dates_are_hidden_from_the_administrator(administrator, councillor):
-    from council.demo import _grant_admin_permissions
-
-    _grant_admin_permissions(administrator)
     url = reverse("admin:council_user_change", args=[councillor.pk])
     html = client_for(administrator).get(url).content.decode()
     assert 'name="first_name"' in html
@@ -174,20 +194,14 @@ def test_birth_dates_are_hidden_from_the_administrator(administrator, councillor
 
 
 def test_birth_dates_are_shown_to_a_clerk_with_admin_access(clerk, councillor):
-    from council.demo import _grant_admin_permissions
-
-    clerk.is_staff = True
+    clerk.is_administrator = True
     clerk.save()
-    _grant_admin_permissions(clerk)
     url = reverse("admin:council_user_change", args=[councillor.pk])
     html = client_for(clerk).get(url).content.decode()
     assert 'name="birth_date"' in html
 
 
 def test_administrator_cannot_change_a_superuser(administrator, superuser):
-    from council.demo import _grant_admin_permissions
-
-    _grant_admin_permissions(administrator)
     client = client_for(administrator)
     url = reverse("admin:council_user_change", args=[superuser.pk])
     client.post(url, {"email": "taken@example.org", "first_name": "x"})
@@ -199,10 +213,8 @@ def test_administrator_cannot_change_a_superuser(administrator, superuser):
 def test_people_created_in_the_admin_have_a_verified_address(administrator):
     from allauth.account.models import EmailAddress
 
-    from council.demo import _grant_admin_permissions
     from council.models import AuditEntry, User
 
-    _grant_admin_permissions(administrator)
     response = client_for(administrator).post(
         reverse("admin:council_user_add"),
         {

@@ -46,6 +46,7 @@ def test_seed_demo_builds_the_council_and_prints_the_logins():
         assert in_office.filter(role=role).count() == 1
     admin = User.objects.get(is_administrator=True)
     assert admin.is_staff and not admin.is_superuser
+    assert not admin.user_permissions.exists() and not admin.groups.exists()
     assert not admin.mandates.exists()
     assert can(admin, Action.MANAGE_COUNCIL, body)
 

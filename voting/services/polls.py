@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
-from council.permissions import Action, can, require
+from council.permissions import Action, require
 from council.refusals import Refusal
 from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
@@ -374,10 +374,7 @@ def poll_announce(*, poll: Poll, by) -> Poll:
 
 def candidate_add(*, item: AgendaItem, by, name: str, birth_date=None) -> Candidate:
     body = item.meeting.body
-    if not (
-        can(by, Action.PREPARE_MEETINGS, body) or can(by, Action.CHAIR_SITTING, body)
-    ):
-        require(by, Action.PREPARE_MEETINGS, body)
+    require(by, Action.MANAGE_CANDIDATES, body)
     name = (name or "").strip()
     if item.kind != AgendaItem.Kind.APPOINTMENT:
         raise Refusal(NOT_APPOINTMENT)
@@ -404,10 +401,7 @@ def candidate_add(*, item: AgendaItem, by, name: str, birth_date=None) -> Candid
 
 def candidate_remove(*, candidate: Candidate, by) -> None:
     body = candidate.item.meeting.body
-    if not (
-        can(by, Action.PREPARE_MEETINGS, body) or can(by, Action.CHAIR_SITTING, body)
-    ):
-        require(by, Action.PREPARE_MEETINGS, body)
+    require(by, Action.MANAGE_CANDIDATES, body)
     with transaction.atomic():
         item = _locked_item(candidate.item)
         if item.polls.exists():
