@@ -1,6 +1,7 @@
 """A convened meeting with public, closed and third-convocation items."""
 
 import pytest
+from channels.layers import channel_layers
 from django.test import Client
 from django.utils import timezone
 
@@ -81,9 +82,14 @@ def fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def fresh_publisher():
     # Test databases reuse ids: don't let one test's cached snapshot or
-    # pending push stand for another's meeting.
+    # pending push stand for another's meeting. Each test also gets its own
+    # channel layer: channels_redis keeps per-channel locks that a receive
+    # cancelled as the previous test's event loop ended can leave bound to
+    # that loop, and every later receive on the instance then fails.
     connect._snapshot_cache.clear()
     publisher._last_publish.clear()
     publisher._pending.clear()
+    channel_layers.backends = {}
     yield
     connect._snapshot_cache.clear()
+    channel_layers.backends = {}
