@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP to Django, websockets to the live sitting."""
+"""Project wiring: the ASGI entry point, HTTP to Django, websockets to meetings."""
 
 import os
 

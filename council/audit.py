@@ -1,9 +1,12 @@
 """Writing and verifying the hash-chained audit log.
 
 Every service that changes state calls ``audit_record`` inside its transaction,
-so an entry exists exactly when the change it describes was committed.
+so an entry exists exactly when the change it describes was committed. Each
+verification of the chain is itself recorded in it ("audit.verified"), so a
+page can show the last result without walking the whole log.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -62,12 +65,27 @@ class ChainProblem:
     reason: str
 
 
-def audit_verify() -> list[ChainProblem]:
+@dataclass(frozen=True)
+class ChainReport:
+    """What one walk of the chain found."""
+
+    problems: list[ChainProblem]
+    entries: int
+    last_sequence: int
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def audit_verify() -> ChainReport:
     """Walk the whole chain; report every altered, missing or reordered link."""
     problems: list[ChainProblem] = []
     expected_previous = AuditEntry.GENESIS
     expected_sequence = 1
+    entries = 0
     for entry in AuditEntry.objects.order_by("sequence").iterator(chunk_size=2000):
+        entries += 1
         if entry.sequence != expected_sequence:
             problems.append(
                 ChainProblem(
@@ -85,4 +103,66 @@ def audit_verify() -> list[ChainProblem]:
             problems.append(ChainProblem(entry.sequence, "entry was altered"))
         expected_previous = entry.entry_hash
         expected_sequence = entry.sequence + 1
-    return problems
+    return ChainReport(problems, entries, expected_sequence - 1)
+
+
+# ---- the record of verifications ------------------------------------------------
+
+VERIFIED = "audit.verified"
+# A broken chain can hold any number of problems; its entry names the first ones.
+PROBLEMS_KEPT = 50
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of one verification, as its audit entry keeps it."""
+
+    at: datetime.datetime
+    by: str
+    intact: bool
+    entries: int
+    last_sequence: int
+    problem_count: int
+    problems: list[ChainProblem]
+
+
+def audit_verify_and_record(*, by, body=None) -> ChainReport:
+    """Walk the chain and append the result to it as an "audit.verified" entry."""
+    report = audit_verify()
+    audit_record(
+        by=by,
+        action=VERIFIED,
+        body=body,
+        details={
+            "intact": report.intact,
+            "entries": report.entries,
+            "last_sequence": report.last_sequence,
+            "problem_count": len(report.problems),
+            "problems": [[p.sequence, p.reason] for p in report.problems][
+                :PROBLEMS_KEPT
+            ],
+        },
+    )
+    return report
+
+
+def audit_last_verification() -> Verification | None:
+    """The latest recorded verification, read in one query whatever the log's size."""
+    entry = (
+        AuditEntry.objects.filter(action=VERIFIED)
+        .order_by("-sequence")
+        .only("at", "actor_label", "details")
+        .first()
+    )
+    if entry is None:
+        return None
+    details = entry.details
+    return Verification(
+        at=entry.at,
+        by=entry.actor_label,
+        intact=bool(details.get("intact")),
+        entries=int(details.get("entries", 0)),
+        last_sequence=int(details.get("last_sequence", 0)),
+        problem_count=int(details.get("problem_count", 0)),
+        problems=[ChainProblem(int(n), str(r)) for n, r in details.get("problems", [])],
+    )

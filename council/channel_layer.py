@@ -1,11 +1,10 @@
-"""Redis channel layer whose connection pool waits instead of failing.
+"""Project wiring: the Redis channel layer, whose connection pool waits if full."""
 
-redis-py's asyncio ConnectionPool caps itself at 100 connections and raises
-``MaxConnectionsError`` at once when a burst of websocket connects and
-disconnects needs more (every group_add and group_discard borrows one). A
-blocking pool of the configured size makes those calls queue for a free
-connection, so a reconnect storm slows down instead of dropping clients.
-"""
+# redis-py's asyncio ConnectionPool caps itself at 100 connections and raises
+# MaxConnectionsError at once when a burst of websocket connects and
+# disconnects needs more (every group_add and group_discard borrows one). A
+# blocking pool of the configured size makes those calls queue for a free
+# connection, so a reconnect storm slows down instead of dropping clients.
 
 from channels_redis.core import RedisChannelLayer
 from redis.asyncio import BlockingConnectionPool

@@ -1,4 +1,4 @@
-"""Small readers for settings from the environment that fail loudly on bad values."""
+"""Project wiring: readers of environment settings that fail loudly on bad values."""
 
 import os
 from pathlib import Path

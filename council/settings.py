@@ -1,9 +1,8 @@
-"""Settings for the council meetings application, all driven by the environment.
+"""Project wiring: the settings of every app, all read from the environment."""
 
-Without configuration it runs embedded: SQLite and the in-memory channel layer.
-``DATABASE_URL`` switches to PostgreSQL and ``REDIS_URL`` to Redis. Every
-variable is described in ``.env.example`` and README.md.
-"""
+# Without configuration it runs embedded: SQLite and the in-memory channel
+# layer. DATABASE_URL switches to PostgreSQL and REDIS_URL to Redis. Every
+# variable is described in .env.example and README.md.
 
 import re
 from pathlib import Path

@@ -1,3 +1,5 @@
+"""Project wiring: the URL map, the council's own pages and each app's URLs."""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -268,7 +268,7 @@ class PublicSittingConsumer(_SittingConsumerBase):
     async def connect(self):
         meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
         meeting = await _meeting(meeting_id)
-        if meeting is None or meeting.state == Meeting.State.DRAFT:
+        if meeting is None or not meeting.is_published:
             await self.close(code=4404)
             return
         await self._join(meeting)

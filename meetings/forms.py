@@ -80,9 +80,7 @@ class ItemForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") == AgendaItem.Kind.APPOINTMENT:
-            data["session"] = AgendaItem.Session.CLOSED
-            data["vote_kind"] = AgendaItem.VoteKind.SECRET
+        data.update(AgendaItem.forced_by_kind(data.get("kind")))
         return data
 
     def _post_clean(self):

@@ -22,11 +22,11 @@ def home_context(user, bodies) -> dict[int, dict]:
     next_meeting: dict[int, Meeting] = {}
     if member_area:
         upcoming = (
-            Meeting.objects.filter(
+            Meeting.objects.upcoming()
+            .filter(
                 body_id__in=member_area,
                 starts_at__gte=timezone.now() - RUNNING_LATE,
             )
-            .exclude(state__in=[Meeting.State.DRAFT, Meeting.State.CLOSED])
             .order_by("starts_at")
             .only("pk", "body_id", "title", "starts_at")
         )

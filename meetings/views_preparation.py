@@ -96,7 +96,7 @@ def body_meetings(request, slug: str):
     preparation = can(request.user, Action.VIEW_PREPARATION, body)
     meetings = body.meetings.annotate(item_count=Count("items")).order_by("-starts_at")
     if not preparation:
-        meetings = meetings.exclude(state=Meeting.State.DRAFT)
+        meetings = meetings.published()
     with timezone.override(body.time_zone):
         return render(
             request,
@@ -509,7 +509,7 @@ def document_download(request, pk: int, name: str):
 
 
 def _public_meetings(body: Body):
-    return body.meetings.exclude(state=Meeting.State.DRAFT).select_related("body")
+    return body.meetings.published().select_related("body")
 
 
 @require_GET

@@ -350,7 +350,7 @@ def register_recusal(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def public_page(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(pk)
-    if meeting.state == Meeting.State.DRAFT:
+    if not meeting.is_published:
         raise Http404
     return render(
         request,

@@ -129,11 +129,8 @@ def compliance_warnings(
         meeting__body=body, state=Minutes.State.DRAFT
     ).select_related("meeting")
     upcoming = (
-        Meeting.objects.filter(
-            body=body,
-            state__in=[Meeting.State.DRAFT, Meeting.State.CONVENED],
-            starts_at__gte=timezone.now(),
-        )
+        Meeting.objects.editable()
+        .filter(body=body, starts_at__gte=timezone.now())
         .select_related("body")
         .order_by("starts_at")
         .first()

@@ -20,6 +20,7 @@ from council.permissions import Action, require
 from council.refusals import Refusal
 from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
+from meetings.services import agenda
 from minutes import pdf, records
 from minutes.models import (
     DecisionRecord,
@@ -69,8 +70,9 @@ MAX_SUMMARY = 20_000
 
 
 def _minutes_locked(minutes: Minutes) -> Minutes:
+    # The minutes' own row only: a meeting is locked by Meeting.objects.lock.
     return (
-        Minutes.objects.select_for_update()
+        Minutes.objects.select_for_update(of=("self",))
         .select_related("meeting__body")
         .get(pk=minutes.pk)
     )
@@ -170,11 +172,8 @@ def minutes_edit(
 def next_sitting(meeting: Meeting) -> Meeting | None:
     """The body's next meeting still in preparation, by start time."""
     return (
-        Meeting.objects.filter(
-            body=meeting.body,
-            starts_at__gt=meeting.starts_at,
-            state__in=[Meeting.State.DRAFT, Meeting.State.CONVENED],
-        )
+        Meeting.objects.editable()
+        .filter(body=meeting.body, starts_at__gt=meeting.starts_at)
         .order_by("starts_at", "pk")
         .first()
     )
@@ -185,14 +184,13 @@ def _place(minutes: Minutes, by) -> AgendaItem | None:
     if target is None:
         return None
     body = minutes.meeting.body
-    position = (target.items.aggregate(top=Max("position"))["top"] or 0) + 1
     with override(body.language):
         title = _("Approval of the minutes of the sitting of %(date)s") % {
             "date": _long(minutes.meeting.starts_at, body)
         }
-    item = AgendaItem.objects.create(
+    item = agenda.item_append(
         meeting=target,
-        position=position,
+        by=by,
         title=title,
         kind=AgendaItem.Kind.MINUTES_APPROVAL,
         session=AgendaItem.Session.PUBLIC,
@@ -441,20 +439,36 @@ def decision_records_issue(*, meeting: Meeting, by) -> list[DecisionRecord]:
     ]
 
 
+def _locked_records(pks: list[int]) -> list[DecisionRecord]:
+    return list(
+        DecisionRecord.objects.select_for_update(of=("self",))
+        .select_related("body")
+        .filter(pk__in=pks)
+        .order_by("sequence", "pk")
+    )
+
+
+def _stamp_printed(record: DecisionRecord, by, at: datetime.datetime) -> None:
+    # One record, or each record of a batch: the same mark, the same entry.
+    if record.printed_at is not None or record.is_signed:
+        return
+    record.printed_at = at
+    record.save(update_fields=["printed_at"])
+    audit_record(
+        by=by,
+        action="record.print",
+        obj=record,
+        body=record.body,
+        details={"reference": record.reference},
+    )
+
+
 @transaction.atomic
 def decision_record_mark_printed(*, record: DecisionRecord, by) -> DecisionRecord:
+    """The clerk says the paper was printed; once, and never for a signed record."""
     require(by, Action.PRINT_RECORDS, record.body)
-    record = DecisionRecord.objects.select_for_update().get(pk=record.pk)
-    if record.printed_at is None and not record.is_signed:
-        record.printed_at = timezone.now()
-        record.save(update_fields=["printed_at"])
-        audit_record(
-            by=by,
-            action="record.print",
-            obj=record,
-            body=record.body,
-            details={"reference": record.reference},
-        )
+    (record,) = _locked_records([record.pk])
+    _stamp_printed(record, by, timezone.now())
     return record
 
 
@@ -619,9 +633,12 @@ def print_job_run(job_id: int) -> PrintJob | None:
             data = pdf.decision_extracts(
                 [extract_of(r) for r in found], progress=progress
             )
-            DecisionRecord.objects.filter(
-                pk__in=[r.pk for r in found], printed_at__isnull=True, signed_on=None
-            ).update(printed_at=timezone.now())
+            # The batch was asked for by a POST: its records are printed by
+            # whoever asked, each with the entry a single record gets.
+            with transaction.atomic():
+                printed_at = timezone.now()
+                for record in _locked_records([r.pk for r in found]):
+                    _stamp_printed(record, job.requested_by, printed_at)
             name = f"decisions-{meeting.body.slug}-{meeting.number}.pdf"
         else:
             minutes = Minutes.objects.get(meeting=meeting)

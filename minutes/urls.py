@@ -59,9 +59,19 @@ urlpatterns = [
     ),
     path("print-jobs/<int:pk>/file.pdf", views.print_job_file, name="print_job_file"),
     path("decisions/<int:pk>.pdf", views.record_pdf, name="record_pdf"),
+    path(
+        "decisions/<int:pk>/printed/",
+        views.record_mark_printed,
+        name="record_printed",
+    ),
     path("decisions/<int:pk>/scan/", views.record_scan, name="record_scan"),
     path("decisions/<int:pk>/signature/", views.record_sign, name="record_sign"),
     path("decisions/<int:pk>/correction/", views.record_correct, name="record_correct"),
     path("verify/<uuid:public_id>/", views.verify, name="verify"),
     path("bodies/<slug:slug>/oversight/", views.oversight, name="oversight"),
+    path(
+        "bodies/<slug:slug>/oversight/verify/",
+        views.oversight_verify,
+        name="oversight_verify",
+    ),
 ]

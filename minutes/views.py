@@ -8,9 +8,10 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from council.audit import audit_verify
+from council.audit import audit_last_verification, audit_verify_and_record
 from council.models import Body
 from council.permissions import NOT_ALLOWED, Action, can, require
 from council.refusals import show_refusal
@@ -378,10 +379,26 @@ def _record(pk: int) -> DecisionRecord:
 def record_pdf(request, pk: int):
     record = _record(pk)
     require(request.user, Action.VIEW_RECORDS, record.body)
+    # Opening is not printing: link prefetchers and mail scanners open links.
     data = pdf.decision_extract(services.extract_of(record))
-    if can(request.user, Action.PRINT_RECORDS, record.body):
-        services.decision_record_mark_printed(record=record, by=request.user)
     return _pdf(data, f"{record.reference.replace('/', '-')}.pdf")
+
+
+@login_required
+@require_POST
+def record_mark_printed(request, pk: int):
+    record = _record(pk)
+    require(request.user, Action.PRINT_RECORDS, record.body)
+    try:
+        services.decision_record_mark_printed(record=record, by=request.user)
+        messages.success(
+            request,
+            _("Record %(reference)s is marked printed.")
+            % {"reference": record.reference},
+        )
+    except ValidationError as exc:
+        show_refusal(request, exc)
+    return redirect("minutes:decisions", record.meeting_id)
 
 
 @login_required
@@ -575,6 +592,37 @@ def oversight(request, slug: str):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "chain_problems": audit_verify(),
+            "verification": audit_last_verification(),
         },
     )
+
+
+@login_required
+@require_POST
+def oversight_verify(request, slug: str):
+    """Walk the whole audit chain now; the result is recorded for the page."""
+    body = get_object_or_404(Body, slug=slug)
+    require(request.user, Action.OVERSEE, body)
+    report = audit_verify_and_record(by=request.user, body=body)
+    if report.intact:
+        messages.success(
+            request,
+            ngettext(
+                "The audit chain is intact: %(count)d entry checked.",
+                "The audit chain is intact: %(count)d entries checked.",
+                report.entries,
+            )
+            % {"count": report.entries},
+        )
+    else:
+        count = len(report.problems)
+        messages.error(
+            request,
+            ngettext(
+                "The audit chain is broken: %(count)d problem found.",
+                "The audit chain is broken: %(count)d problems found.",
+                count,
+            )
+            % {"count": count},
+        )
+    return redirect("minutes:oversight", body.slug)

@@ -1,24 +1,37 @@
 """The fixed cast (chair, councillor, DG, clerk, outsider...) and shared helpers."""
 
-import datetime
-import itertools
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
+from asgiref.sync import SyncToAsync
+from channels.layers import channel_layers
+from channels.testing.live import make_application
+from daphne.testing import DaphneProcess
+from django.conf import settings
+from django.contrib.auth import hashers
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connections
 from django.test import Client
+from django.utils import translation
+from playwright.sync_api import sync_playwright
 
-from council.models import Body, Mandate, PoliticalGroup, User
+from council.models import Body, PoliticalGroup, User
+from tests.factories import (
+    PASSWORD,
+    Role,
+    make_body,
+    make_group,
+    make_member,
+    make_user,
+)
 
 # pytest-asyncio keeps an event loop running while sync fixtures create rows for
 # async (websocket) tests; the ORM calls there are not made from a coroutine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-Role = Mandate.Role
-_counter = itertools.count(1)
-PASSWORD = "a-long-test-password-123"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -28,47 +41,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-MANDATE_START = datetime.date(2024, 12, 2)
-
-
-# ---- factories -------------------------------------------------------------
-
-
-def make_body(**fields) -> Body:
-    n = next(_counter)
-    defaults = {
-        "name": f"Conseil communal {n}",
-        "slug": f"body-{n}",
-        "kind": Body.Kind.MUNICIPAL_COUNCIL,
-        "municipality": f"Commune {n}",
-        "language": Body.Language.FRENCH,
-        "seats": 9,
-    }
-    defaults.update(fields)
-    return Body.objects.create(**defaults)
-
-
-def make_user(**fields) -> User:
-    n = next(_counter)
-    defaults = {
-        "email": f"person{n}@example.org",
-        "first_name": f"Prénom{n}",
-        "last_name": f"Nom{n}",
-        "birth_date": datetime.date(1970, 1, 1) + datetime.timedelta(days=n),
-    }
-    defaults.update(fields)
-    return User.objects.create_user(password=PASSWORD, **defaults)
-
-
-def make_mandate(person, body, role=Role.COUNCILLOR, **fields) -> Mandate:
-    fields.setdefault("start", MANDATE_START)
-    return Mandate.objects.create(person=person, body=body, role=role, **fields)
-
-
-def make_member(body, role=Role.COUNCILLOR, group=None, **user_fields) -> User:
-    user = make_user(**user_fields)
-    make_mandate(user, body, role, group=group)
-    return user
 
 
 # ---- the fixed cast ----------------------------------------------------------
@@ -81,7 +53,7 @@ def body(db) -> Body:
 
 @pytest.fixture
 def group(body) -> PoliticalGroup:
-    return PoliticalGroup.objects.create(body=body, name="Groupe A", short_name="GA")
+    return make_group(body, name="Groupe A", short_name="GA")
 
 
 @pytest.fixture
@@ -159,15 +131,16 @@ def client_for(user) -> Client:
     return client
 
 
+def cookie_for(user) -> str:
+    """The session cookie of a logged-in user, for websockets and browsers."""
+    return client_for(user).cookies["sessionid"].value
+
+
 # ---- live server and browser -------------------------------------------------
 
 
 def start_test_server(django_db_blocker, *, serve_static: bool = True):
     """Fork a Daphne serving the whole ASGI app on a free port; return it started."""
-    from channels.testing.live import make_application
-    from daphne.testing import DaphneProcess
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
     with django_db_blocker.unblock():
         connections.close_all()  # the child must open its own connections
 
@@ -180,11 +153,6 @@ def start_test_server(django_db_blocker, *, serve_static: bool = True):
         #   thread-sensitive call would then wait forever;
         # - the channel layer instance: two forked Redis servers would share
         #   its random client prefix and take each other's messages.
-        from concurrent.futures import ThreadPoolExecutor
-
-        from asgiref.sync import SyncToAsync
-        from channels.layers import channel_layers
-
         SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
         channel_layers.backends = {}
 
@@ -223,8 +191,6 @@ def pytest_collection_modifyitems(items):
 def browser():
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         pytest.skip(f"No Chromium at {CHROMIUM}: install the Debian package chromium.")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -262,9 +228,6 @@ def logged_in_page(browser, asgi_live_server):
 
 def pytest_configure(config):
     """A fast hasher for the many users tests create; the real one still verifies."""
-    from django.conf import settings
-    from django.contrib.auth import hashers
-
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -281,9 +244,6 @@ def _site_language():
     thread; a later test comparing with a lazy string would then compare with
     another language.
     """
-    from django.conf import settings
-    from django.utils import translation
-
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from council.models import Body
+from meetings.models.managers import MeetingQuerySet
 
 
 def new_video_room() -> str:
@@ -41,6 +42,19 @@ class Meeting(models.Model):
         IN_SESSION = "in_session", _("In session")
         SUSPENDED = "suspended", _("Suspended")
         CLOSED = "closed", _("Closed")
+
+    # The state machine: each transition, the states it may start from and the
+    # state it leads to. Open and resume both lead to "in session": they are
+    # told apart by where they start.
+    TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+        "convene": (frozenset({State.DRAFT}), State.CONVENED),
+        "open": (frozenset({State.CONVENED}), State.IN_SESSION),
+        "suspend": (frozenset({State.IN_SESSION}), State.SUSPENDED),
+        "resume": (frozenset({State.SUSPENDED}), State.IN_SESSION),
+        "close": (frozenset({State.IN_SESSION, State.SUSPENDED}), State.CLOSED),
+    }
+    LIVE_STATES = frozenset({State.IN_SESSION, State.SUSPENDED})
+    EDITABLE_STATES = frozenset({State.DRAFT, State.CONVENED})
 
     class VideoProvider(models.TextChoices):
         NONE = "none", _("No video")
@@ -107,6 +121,8 @@ class Meeting(models.Model):
     )
     urgency_reason = models.TextField(_("reason for the urgency"), blank=True)
 
+    objects = MeetingQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
@@ -123,9 +139,30 @@ class Meeting(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("meetings:meeting_detail", args=[self.pk])
 
+    def can_transition(self, name: str) -> bool:
+        """May the meeting take the transition ``name`` from its current state?"""
+        sources, _target = self.TRANSITIONS[name]
+        return self.state in sources
+
+    # Templates cannot pass an argument: one question per transition.
+    def can_convene(self) -> bool:
+        return self.can_transition("convene")
+
+    def can_open(self) -> bool:
+        return self.can_transition("open")
+
+    def can_suspend(self) -> bool:
+        return self.can_transition("suspend")
+
+    def can_resume(self) -> bool:
+        return self.can_transition("resume")
+
+    def can_close(self) -> bool:
+        return self.can_transition("close")
+
     @property
     def is_live(self) -> bool:
-        return self.state in {self.State.IN_SESSION, self.State.SUSPENDED}
+        return self.state in self.LIVE_STATES
 
     @property
     def is_physical(self) -> bool:
@@ -144,7 +181,7 @@ class Meeting(models.Model):
     @property
     def is_editable(self) -> bool:
         """The clerk may still change the agenda and documents."""
-        return self.state in {self.State.DRAFT, self.State.CONVENED}
+        return self.state in self.EDITABLE_STATES
 
     @property
     def zone(self) -> ZoneInfo:
@@ -241,20 +278,22 @@ class AgendaItem(models.Model):
         return f"{self.position}. {self.title}"
 
     def save(self, *args, **kwargs):
-        # Persons are discussed behind closed doors and chosen by secret ballot
-        # (L1122-21, L1122-27); the item's kind forces it.
-        if self.kind == self.Kind.APPOINTMENT:
-            self.session = self.Session.CLOSED
-            self.vote_kind = self.VoteKind.SECRET
+        for name, value in self.forced_by_kind(self.kind).items():
+            setattr(self, name, value)
         super().save(*args, **kwargs)
+
+    @classmethod
+    def forced_by_kind(cls, kind: str) -> dict[str, str]:
+        """The fields an item of this kind holds whatever was asked for."""
+        # Persons are discussed behind closed doors and chosen by secret ballot
+        # (L1122-21, L1122-27): an appointment is always both.
+        if kind == cls.Kind.APPOINTMENT:
+            return {"session": cls.Session.CLOSED, "vote_kind": cls.VoteKind.SECRET}
+        return {}
 
     @property
     def is_closed_session(self) -> bool:
         return self.session == self.Session.CLOSED
-
-    @property
-    def forces_secret_ballot(self) -> bool:
-        return self.kind == self.Kind.APPOINTMENT
 
 
 class AttendanceEvent(models.Model):

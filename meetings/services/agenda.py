@@ -1,9 +1,11 @@
 """The agenda: adding, changing, removing and reordering items.
 
-Every change locks the meeting row first, so that two clerks editing the same
-agenda queue up instead of drawing the same number; items are then renumbered
-1..n in one transaction, through a temporary offset so that the unique
-(meeting, position) constraint holds after every single row update.
+Every change locks the meeting row first (``Meeting.objects.lock``), so that
+two writers of the same agenda queue up instead of drawing the same number.
+Every item joins an agenda through ``item_append``, whoever adds it (the
+clerk, a member's accepted item, the approval of the minutes). Items are
+renumbered 1..n in one transaction, through a temporary offset so that the
+unique (meeting, position) constraint holds after every single row update.
 """
 
 from typing import Any
@@ -16,8 +18,6 @@ from council.audit import audit_record
 from council.permissions import Action, is_member, require
 from council.refusals import Refusal
 from meetings.models import AgendaItem, Meeting
-
-Kind = AgendaItem.Kind
 
 AGENDA_LOCKED = _("The agenda of this meeting can no longer be changed.")
 CANNOT_MOVE = _("This item cannot move further in that direction.")
@@ -40,24 +40,19 @@ DOWN = "down"
 
 
 def _lock_meeting(meeting_id: int) -> Meeting:
-    meeting = (
-        Meeting.objects.select_for_update().select_related("body").get(pk=meeting_id)
-    )
+    meeting = Meeting.objects.lock(meeting_id)
     if not meeting.is_editable:
         raise Refusal(AGENDA_LOCKED, code="agenda_locked")
     return meeting
 
 
-def _enforce_rules(item: AgendaItem, meeting: Meeting) -> None:
-    # Persons are discussed behind closed doors and chosen by secret ballot
-    # (L1122-21, L1122-27): the kind decides, whatever the form sent.
-    if item.kind == Kind.APPOINTMENT:
-        item.session = AgendaItem.Session.CLOSED
-        item.vote_kind = AgendaItem.VoteKind.SECRET
+def _validate(item: AgendaItem, meeting: Meeting) -> None:
+    # The session and vote the item's kind forces are set by AgendaItem.save.
     if item.rapporteur_id and not is_member(
         item.rapporteur, meeting.body, on=meeting.sitting_day
     ):
         raise Refusal({"rapporteur": RAPPORTEUR_NOT_MEMBER})
+    item.full_clean(exclude=["meeting"])
 
 
 def renumber(meeting: Meeting, ordered_ids: list[int]) -> None:
@@ -85,17 +80,21 @@ def _ordered_ids(meeting: Meeting) -> list[int]:
     )
 
 
-def item_create(*, meeting: Meeting, by, **fields: Any) -> AgendaItem:
-    require(by, Action.PREPARE_MEETINGS, meeting.body)
+def item_append(*, meeting: Meeting, by, **fields: Any) -> AgendaItem:
+    """Add an item at the end of the meeting's agenda, under the meeting's lock.
+
+    The caller checks who may add it; ``by`` is named in the audit entry.
+    Refused when the agenda can no longer change or the item is invalid.
+    """
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
         raise TypeError(f"Unknown item fields: {sorted(unknown)}")
     with transaction.atomic():
         locked = _lock_meeting(meeting.pk)
+        # Numbered under the lock: two writers never draw the same position.
         last = locked.items.aggregate(m=Max("position"))["m"] or 0
         item = AgendaItem(meeting=locked, position=last + 1, **fields)
-        _enforce_rules(item, locked)
-        item.full_clean(exclude=["meeting"])
+        _validate(item, locked)
         item.save()
         audit_record(
             by=by,
@@ -112,6 +111,12 @@ def item_create(*, meeting: Meeting, by, **fields: Any) -> AgendaItem:
     return item
 
 
+def item_create(*, meeting: Meeting, by, **fields: Any) -> AgendaItem:
+    """The clerk adds an item to the agenda in preparation."""
+    require(by, Action.PREPARE_MEETINGS, meeting.body)
+    return item_append(meeting=meeting, by=by, **fields)
+
+
 def item_update(*, item: AgendaItem, by, **fields: Any) -> AgendaItem:
     require(by, Action.PREPARE_MEETINGS, item.meeting.body)
     unknown = set(fields) - set(ITEM_FIELDS)
@@ -122,8 +127,7 @@ def item_update(*, item: AgendaItem, by, **fields: Any) -> AgendaItem:
         fresh = AgendaItem.objects.get(pk=item.pk)
         for name, value in fields.items():
             setattr(fresh, name, value)
-        _enforce_rules(fresh, locked)
-        fresh.full_clean(exclude=["meeting"])
+        _validate(fresh, locked)
         fresh.save()
         audit_record(
             by=by,

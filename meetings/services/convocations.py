@@ -126,7 +126,7 @@ def convocations_send(*, meeting_id: int) -> int:
 def convocations_resend(*, meeting: Meeting, by) -> int:
     """The clerk sends again the convocations that could not go out."""
     require(by, Action.PREPARE_MEETINGS, meeting.body)
-    if meeting.state == Meeting.State.DRAFT:
+    if not meeting.is_published:
         return 0
     with transaction.atomic():
         audit_record(

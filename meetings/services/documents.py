@@ -144,7 +144,7 @@ def document_upload(
     require(by, Action.PREPARE_MEETINGS, item.meeting.body)
     checked = check_upload(name=name, data=data)
     with transaction.atomic():
-        meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
+        meeting = Meeting.objects.lock(item.meeting_id)
         if not meeting.is_editable:
             raise Refusal(AGENDA_LOCKED, code="agenda_locked")
         document = Document(
@@ -184,7 +184,7 @@ def document_delete(*, document: Document, by) -> None:
     meeting = document.item.meeting
     require(by, Action.PREPARE_MEETINGS, meeting.body)
     with transaction.atomic():
-        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        locked = Meeting.objects.lock(meeting.pk)
         if not locked.is_editable:
             raise Refusal(AGENDA_LOCKED, code="agenda_locked")
         audit_record(

@@ -1,10 +1,11 @@
 """Meetings and their state machine: draft -> convened -> in session <-> suspended
 -> closed.
 
-Every transition locks the meeting row, checks the state it starts from and
-is refused with one of the messages below, changing nothing, when it is not
-allowed. The live transitions (open, suspend, resume, close) are called from
-the chair's console and announce themselves to the sitting.
+Every transition locks the meeting row, asks the meeting whether it may take
+it (``Meeting.can_transition``, whose table is ``Meeting.TRANSITIONS``) and is
+refused with one of the messages below, changing nothing, when it may not. The
+live transitions (open, suspend, resume, close) are called from the chair's
+console and announce themselves to the sitting.
 """
 
 import datetime
@@ -46,15 +47,6 @@ CONVENED_FIELDS = ("starts_at", "mode", "convocation_round")
 END_BEFORE_START = _("The expected end must come after the start.")
 EXTERNAL_LINK_MISSING = _("An external video link is required for this provider.")
 
-# Which state each transition starts from and leads to.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "convene": (frozenset({State.DRAFT}), State.CONVENED),
-    "open": (frozenset({State.CONVENED}), State.IN_SESSION),
-    "suspend": (frozenset({State.IN_SESSION}), State.SUSPENDED),
-    "resume": (frozenset({State.SUSPENDED}), State.IN_SESSION),
-    "close": (frozenset({State.IN_SESSION, State.SUSPENDED}), State.CLOSED),
-}
-
 MEETING_FIELDS = (
     "title",
     "starts_at",
@@ -71,17 +63,10 @@ MEETING_FIELDS = (
 )
 
 
-def _locked(meeting: Meeting) -> Meeting:
-    return (
-        Meeting.objects.select_for_update(of=("self",))
-        .select_related("body")
-        .get(pk=meeting.pk)
-    )
-
-
 def _check_transition(meeting: Meeting, name: str) -> str:
-    sources, target = TRANSITIONS[name]
-    if meeting.state not in sources:
+    """The state the transition leads to; refused if the meeting may not take it."""
+    target = Meeting.TRANSITIONS[name][1]
+    if not meeting.can_transition(name):
         raise Refusal(
             ILLEGAL_TRANSITION,
             code="illegal_transition",
@@ -151,7 +136,7 @@ def meeting_update(*, meeting: Meeting, by, **fields: Any) -> Meeting:
     if unknown:
         raise TypeError(f"Unknown meeting fields: {sorted(unknown)}")
     with transaction.atomic():
-        fresh = _locked(meeting)
+        fresh = Meeting.objects.lock(meeting.pk)
         if not fresh.is_editable:
             raise Refusal(NOT_EDITABLE, code="not_editable")
         changed = {
@@ -204,7 +189,7 @@ def meeting_convene(
     now = now or timezone.now()
     urgency_reason = urgency_reason.strip()
     with transaction.atomic():
-        fresh = _locked(meeting)
+        fresh = Meeting.objects.lock(meeting.pk)
         target = _check_transition(fresh, "convene")
         if not remote_statement_complete(fresh):
             raise Refusal(REMOTE_STATEMENT_MISSING, code="remote_statement")
@@ -267,7 +252,7 @@ def meeting_convene(
 def _live_transition(meeting: Meeting, by, name: str, **stamps: Any) -> Meeting:
     require(by, Action.CHAIR_SITTING, meeting.body)
     with transaction.atomic():
-        fresh = _locked(meeting)
+        fresh = Meeting.objects.lock(meeting.pk)
         previous = fresh.state
         fresh.state = _check_transition(fresh, name)
         update = ["state"]

@@ -62,11 +62,7 @@ BAD_KIND = _("Unknown kind of request.")
 
 def _lock(meeting: Meeting) -> Meeting:
     """Re-read the meeting under a row lock: console actions don't interleave."""
-    return (
-        Meeting.objects.select_for_update(of=("self",))
-        .select_related("body", "current_item")
-        .get(pk=meeting.pk)
-    )
+    return Meeting.objects.lock(meeting.pk)
 
 
 def _audit(by, action: str, meeting: Meeting, obj=None, **details) -> None:

@@ -3,7 +3,6 @@
 import datetime
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +10,7 @@ from council.audit import audit_record
 from council.permissions import Action, require
 from council.refusals import Refusal
 from meetings.models import AgendaItem, ItemSubmission, Meeting
-from meetings.services import deadlines
+from meetings.services import agenda, deadlines
 
 SUBMISSION_TOO_LATE = _(
     "Too late: members' items must reach the clerk at least %(days)s clear days "
@@ -57,11 +56,7 @@ def submission_create(
     if not explanatory_note:
         raise Refusal({"explanatory_note": NOTE_MISSING})
     with transaction.atomic():
-        locked = (
-            Meeting.objects.select_for_update()
-            .select_related("body")
-            .get(pk=meeting.pk)
-        )
+        locked = Meeting.objects.lock(meeting.pk)
         if locked.state != Meeting.State.CONVENED:
             raise Refusal(SUBMISSION_NOT_OPEN, code="not_open")
         if not submission_is_open(locked, now):
@@ -92,11 +87,7 @@ def submission_create(
 
 
 def _lock_pending(submission: ItemSubmission) -> tuple[ItemSubmission, Meeting]:
-    meeting = (
-        Meeting.objects.select_for_update()
-        .select_related("body")
-        .get(pk=submission.meeting_id)
-    )
+    meeting = Meeting.objects.lock(submission.meeting_id)
     fresh = ItemSubmission.objects.select_for_update().get(pk=submission.pk)
     if fresh.status != ItemSubmission.Status.PENDING:
         raise Refusal(ALREADY_DECIDED, code="decided")
@@ -110,10 +101,9 @@ def submission_accept(*, submission: ItemSubmission, by) -> ItemSubmission:
         fresh, meeting = _lock_pending(submission)
         if not meeting.is_editable:
             raise Refusal(SUBMISSION_NOT_OPEN, code="not_open")
-        last = meeting.items.aggregate(m=Max("position"))["m"] or 0
-        item = AgendaItem.objects.create(
+        item = agenda.item_append(
             meeting=meeting,
-            position=last + 1,
+            by=by,
             title=fresh.title,
             kind=AgendaItem.Kind.DELIBERATION,
             rapporteur=fresh.submitted_by,

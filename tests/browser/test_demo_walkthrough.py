@@ -15,7 +15,11 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pypdf
 import pytest
+from django.core.management import call_command
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect, sync_playwright
 
 PASSWORD = "demo-council-2026"  # council.demo.DEMO_PASSWORD, kept import-free
 DOMAIN = "val-de-meuse.example"
@@ -63,9 +67,6 @@ class Walk:
 
 def join(page, meeting_id: str) -> None:
     """The member joins remotely: by the button, or as the live page connects."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import expect
-
     page.goto(f"/sitting/{meeting_id}/")
     try:
         page.get_by_role("button", name="Join the sitting").click(timeout=3000)
@@ -76,8 +77,6 @@ def join(page, meeting_id: str) -> None:
 
 
 def walk(browser, base_url: str, shots: Path, check_host: bool = True) -> dict:
-    import pypdf
-
     w = Walk(browser, base_url, shots)
     seen: dict = {}
 
@@ -211,8 +210,6 @@ def walk(browser, base_url: str, shots: Path, check_host: bool = True) -> dict:
 
 
 def test_demo_walkthrough(browser, asgi_live_server, tmp_path):
-    from django.core.management import call_command
-
     call_command("seed_demo", stdout=io.StringIO())
     shots = Path(os.environ.get("DEMO_SHOTS", tmp_path / "shots"))
     seen = walk(browser, asgi_live_server, shots, check_host=False)
@@ -220,8 +217,6 @@ def test_demo_walkthrough(browser, asgi_live_server, tmp_path):
 
 
 if __name__ == "__main__":
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",

@@ -1,6 +1,10 @@
-import pytest
+from io import StringIO
 
-from tests.conftest import PASSWORD
+import pytest
+from django.core.management import call_command
+
+from council.demo import DEMO_PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,12 +25,6 @@ def test_councillor_logs_in_and_sees_home_page(browser, asgi_live_server, counci
 
 def test_every_demo_role_logs_in_and_sees_a_sensible_home(browser, asgi_live_server):
     """The newcomer's path: seed the demo, log in as each printed account."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from council.demo import DEMO_PASSWORD
-
     out = StringIO()
     call_command("seed_demo", stdout=out)
     logins = [

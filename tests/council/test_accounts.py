@@ -7,7 +7,9 @@ import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import (
     SECRET_SESSION_KEY,
+    TOTP,
     format_hotp_value,
+    generate_totp_secret,
     hotp_value,
 )
 from django.conf import settings
@@ -15,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from council.models import User
-from tests.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -125,8 +127,6 @@ def test_totp_is_activated_through_the_account_pages_and_then_required(councillo
 
 
 def test_totp_step_cannot_be_skipped(councillor):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
     TOTP.activate(councillor, generate_totp_secret())
     client = fresh_client()
     log_in(client, councillor.email)

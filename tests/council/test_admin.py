@@ -8,10 +8,12 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.urls import reverse
 
 from council import permissions
+from council.audit import audit_record
 from council.backends import CouncilPermissionBackend
 from council.models import AuditEntry, Mandate, User
 from council.permissions import Action, can
-from tests.conftest import client_for, make_mandate, make_user
+from tests.conftest import client_for
+from tests.factories import make_mandate, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -151,8 +153,6 @@ def test_administrator_sees_only_bodies_people_groups_and_mandates(administrator
 def test_audit_entries_cannot_be_changed_in_the_admin_even_by_a_superuser(
     superuser, administrator
 ):
-    from council.audit import audit_record
-
     entry = audit_record(by=administrator, action="test.entry")
     client = client_for(superuser)
     change = reverse("admin:council_auditentry_change", args=[entry.pk])

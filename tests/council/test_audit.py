@@ -34,7 +34,7 @@ def _verify_fails() -> str:
 
 
 def _reasons() -> set[str]:
-    return {problem.reason for problem in audit_verify()}
+    return {problem.reason for problem in audit_verify().problems}
 
 
 def test_entries_chain_one_to_the_next(chain, clerk, body):
@@ -59,7 +59,7 @@ def test_system_entry_has_no_actor(db):
 def test_verify_audit_passes_on_an_intact_chain(chain, capsys):
     call_command("verify_audit")
     assert "Audit chain intact: 5 entries." in capsys.readouterr().out
-    assert audit_verify() == []
+    assert audit_verify().problems == []
 
 
 def test_verify_audit_passes_on_an_empty_log(db, capsys):
@@ -79,13 +79,13 @@ def test_altered_details_with_a_recomputed_digest_are_detected(chain):
     AuditEntry.objects.filter(sequence=3).update(
         details=forged.details, details_digest=forged.compute_details_digest()
     )
-    assert [p.sequence for p in audit_verify()] == [3]
+    assert [p.sequence for p in audit_verify().problems] == [3]
     assert _reasons() == {"entry was altered"}
 
 
 def test_altered_action_is_detected(chain):
     AuditEntry.objects.filter(sequence=2).update(action="meeting.nothing")
-    problems = audit_verify()
+    problems = audit_verify().problems
     assert [(p.sequence, p.reason) for p in problems] == [(2, "entry was altered")]
     _verify_fails()
 
@@ -97,7 +97,7 @@ def test_rewritten_entry_breaks_the_next_link(chain):
     AuditEntry.objects.filter(sequence=2).update(
         action=forged.action, entry_hash=forged.compute_hash()
     )
-    assert [(p.sequence, p.reason) for p in audit_verify()] == [
+    assert [(p.sequence, p.reason) for p in audit_verify().problems] == [
         (3, "does not follow the previous entry")
     ]
 
@@ -117,7 +117,7 @@ def test_reordered_entries_are_detected(chain):
     AuditEntry.objects.filter(sequence=2).update(sequence=1000)
     AuditEntry.objects.filter(sequence=3).update(sequence=2)
     AuditEntry.objects.filter(sequence=1000).update(sequence=3)
-    problems = audit_verify()
+    problems = audit_verify().problems
     assert {p.sequence for p in problems} >= {2, 3}
     assert "does not follow the previous entry" in {p.reason for p in problems}
     _verify_fails()
@@ -131,7 +131,7 @@ def test_entries_cannot_be_changed_or_deleted_through_the_model(chain):
     with pytest.raises(ValidationError, match="append-only"):
         entry.delete()
     assert AuditEntry.objects.get(sequence=2).action == "meeting.step2"
-    assert audit_verify() == []
+    assert audit_verify().problems == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -161,4 +161,4 @@ def test_concurrent_writers_never_share_a_sequence(body):
     sequences = list(AuditEntry.objects.values_list("sequence", flat=True))
     assert len(sequences) == threads_count * per_thread
     assert sorted(sequences) == list(range(1, threads_count * per_thread + 1))
-    assert audit_verify() == []
+    assert audit_verify().problems == []

@@ -17,8 +17,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from council.asgi import application
-from meetings.models import AgendaItem, AttendanceEvent, Meeting
+from meetings.models import AgendaItem, Meeting
+from minutes.models import Minutes
+from minutes.services import minutes_generate
 from tests.conftest import client_for
+from tests.factories import arrive, make_item, make_meeting
+from voting.models import Poll, PublicVote
+from voting.services.polls import poll_open
 
 APPS = ("council", "meetings", "voting", "minutes")  # INSTALLED_APPS order
 TRANSLATED = ("fr", "nl", "de")
@@ -148,9 +153,6 @@ def test_no_app_reads_another_app_s_translation_of_a_different_sense(language):
 
 
 def test_contexts_keep_apart_what_differs():
-    from minutes.models import Minutes
-    from voting.models import Poll, PublicVote
-
     def label(model, name: str) -> str:
         return str(model._meta.get_field(name).verbose_name)
 
@@ -212,25 +214,16 @@ PAGES = {
 
 @pytest.fixture
 def sitting_in_session(body, chair, councillor, other_councillors):
-    meeting = Meeting.objects.create(
-        body=body,
+    meeting = make_meeting(
+        body,
         number=1,
         title="Séance du conseil",
-        starts_at=timezone.now(),
         state=Meeting.State.IN_SESSION,
-        opened_at=timezone.now(),
         livestream_url="https://stream.example.org/live",
     )
-    item = AgendaItem.objects.create(meeting=meeting, position=1, title="Budget 2027")
-    meeting.current_item = item
-    meeting.save()
-    for person in (chair, councillor, *other_councillors):
-        AttendanceEvent.objects.create(
-            meeting=meeting,
-            person=person,
-            kind=AttendanceEvent.Kind.ARRIVED,
-            at=timezone.now() - datetime.timedelta(minutes=1),
-        )
+    make_item(meeting, title="Budget 2027")  # the current item
+    a_minute_ago = timezone.now() - datetime.timedelta(minutes=1)
+    arrive(meeting, chair, councillor, *other_councillors, at=a_minute_ago)
     return meeting
 
 
@@ -267,8 +260,6 @@ def test_member_sitting_page_and_public_gallery_are_translated(
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["nl", "de"])
 def test_ballot_page_is_translated(language, sitting_in_session, chair, councillor):
-    from voting.services.polls import poll_open
-
     poll = poll_open(item=sitting_in_session.current_item, by=chair)
     html = _get(councillor, reverse("voting:poll", args=[poll.pk]), language)
     _check("ballot", html, language)
@@ -277,8 +268,6 @@ def test_ballot_page_is_translated(language, sitting_in_session, chair, councill
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["nl", "de"])
 def test_minutes_page_is_translated(language, sitting_in_session, clerk):
-    from minutes.services import minutes_generate
-
     meeting = sitting_in_session
     meeting.state = Meeting.State.CLOSED
     meeting.closed_at = timezone.now()

@@ -1,11 +1,16 @@
 """Four languages: a switcher, a remembered choice, translated pages."""
 
+import gettext
+import re
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from council.models import Body
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -77,10 +82,6 @@ def test_login_page_is_translated_in_german(db):
 
 def test_every_catalogue_translates_every_message():
     """No empty or fuzzy translation, and each compiled catalogue is committed."""
-    import gettext
-    import re
-    from pathlib import Path
-
     locale = Path(settings.BASE_DIR) / "council" / "locale"
     for language in ("fr", "nl", "de", "en"):
         folder = locale / language / "LC_MESSAGES"
@@ -96,8 +97,6 @@ def test_every_catalogue_translates_every_message():
 
 
 def test_model_labels_follow_the_language():
-    from council.models import Body
-
     with translation.override("nl"):
         assert str(Body.Kind.MUNICIPAL_COUNCIL.label) == "Gemeenteraad"
     with translation.override("de"):

@@ -6,7 +6,8 @@ import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from council.models import Mandate
 from council.permissions import (
@@ -18,7 +19,7 @@ from council.permissions import (
     require,
     roles,
 )
-from tests.conftest import make_body, make_mandate, make_user
+from tests.factories import make_body, make_mandate, make_user
 
 Role = Mandate.Role
 A = Action
@@ -274,15 +275,11 @@ def test_in_office_queryset_matches_is_in_office(body, dated):
 
 
 def test_mandate_cannot_end_before_it_starts(body):
-    from django.db import IntegrityError, transaction
-
     with pytest.raises(IntegrityError), transaction.atomic():
         make_mandate(make_user(), body, start=D(2025, 5, 1), end=D(2025, 4, 30))
 
 
 def test_group_of_another_body_is_refused(body, group):
-    from django.core.exceptions import ValidationError
-
     other = make_body()
     mandate = Mandate(person=make_user(), body=other, role=Role.COUNCILLOR)
     mandate.group = group

@@ -2,9 +2,11 @@
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import client_for
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +49,6 @@ def test_pages_refuse_framing_and_sniffing(councillor):
 
 
 def test_session_cookie_is_http_only_and_same_site(councillor):
-    from django.test import Client
-
-    from tests.conftest import PASSWORD
-
     response = Client(REMOTE_ADDR="10.250.0.1").post(
         reverse("account_login"), {"login": councillor.email, "password": PASSWORD}
     )

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from council.env import env_bool, env_choice, env_int, env_list, env_str
@@ -288,6 +289,4 @@ def test_social_providers_appear_only_when_configured():
 
 
 def test_debug_is_off_in_the_test_run():
-    from django.conf import settings
-
     assert settings.DEBUG is False

@@ -1,27 +1,18 @@
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 
 from council.asgi import application
-from meetings.models import Meeting
+from tests.conftest import cookie_for
+from tests.factories import make_meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def meeting(body):
-    from django.utils import timezone
-
-    return Meeting.objects.create(
-        body=body, number=1, title="Séance", starts_at=timezone.now()
-    )
-
-
-def _cookie_for(user):
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
+    return make_meeting(body, number=1, title="Séance", starts_at=timezone.now())
 
 
 def _communicator(meeting, cookie=None, origin=b"http://127.0.0.1:8000"):
@@ -34,9 +25,7 @@ def _communicator(meeting, cookie=None, origin=b"http://127.0.0.1:8000"):
 
 
 async def test_member_websocket_is_accepted(meeting, councillor):
-    from asgiref.sync import sync_to_async
-
-    cookie = await sync_to_async(_cookie_for)(councillor)
+    cookie = await sync_to_async(cookie_for)(councillor)
     communicator = _communicator(meeting, cookie)
     connected, _ = await communicator.connect()
     assert connected
@@ -51,18 +40,14 @@ async def test_anonymous_websocket_is_refused(meeting):
 
 
 async def test_outsider_websocket_is_refused(meeting, outsider):
-    from asgiref.sync import sync_to_async
-
-    cookie = await sync_to_async(_cookie_for)(outsider)
+    cookie = await sync_to_async(cookie_for)(outsider)
     connected, code = await _communicator(meeting, cookie).connect()
     assert not connected
     assert code == 4403
 
 
 async def test_foreign_origin_websocket_is_refused(meeting, councillor):
-    from asgiref.sync import sync_to_async
-
-    cookie = await sync_to_async(_cookie_for)(councillor)
+    cookie = await sync_to_async(cookie_for)(councillor)
     communicator = _communicator(meeting, cookie, origin=b"https://evil.example")
     connected, _ = await communicator.connect()
     assert not connected

@@ -1,4 +1,4 @@
-"""Meetings fixtures: a meeting factory, real small files, service shortcuts."""
+"""Meetings fixtures: a meeting and its agenda, real small files, shortcuts."""
 
 import datetime
 import io
@@ -6,9 +6,11 @@ import zipfile
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
+from reportlab.pdfgen import canvas
 
-from meetings.models import AgendaItem, Meeting
+from meetings.models import Meeting
+from meetings.services.meetings import meeting_convene
+from tests.factories import make_item, make_meeting
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -17,31 +19,7 @@ def local(year, month, day, hour=19, minute=30, zone=BRUSSELS) -> datetime.datet
     return datetime.datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
-def make_meeting(body, **fields) -> Meeting:
-    number = (Meeting.objects.filter(body=body).count() or 0) + 1
-    defaults = {
-        "number": number,
-        "title": f"Séance {number}",
-        "starts_at": (timezone.now() + datetime.timedelta(days=20)).replace(
-            second=0, microsecond=0
-        ),
-        "mode": Meeting.Mode.IN_PERSON,
-        "place": "Hôtel de ville",
-    }
-    defaults.update(fields)
-    return Meeting.objects.create(body=body, **defaults)
-
-
-def make_item(meeting, **fields) -> AgendaItem:
-    position = (meeting.items.count() or 0) + 1
-    defaults = {"position": position, "title": f"Point {position}"}
-    defaults.update(fields)
-    return AgendaItem.objects.create(meeting=meeting, **defaults)
-
-
 def pdf_bytes(text: str = "Note de synthèse") -> bytes:
-    from reportlab.pdfgen import canvas
-
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer)
     page.drawString(72, 720, text)
@@ -111,8 +89,6 @@ def set_state(meeting, state) -> Meeting:
 
 @pytest.fixture
 def convened(meeting, agenda, members, clerk, django_capture_on_commit_callbacks):
-    from meetings.services.meetings import meeting_convene
-
     with django_capture_on_commit_callbacks(execute=True):
         meeting_convene(meeting=meeting, by=clerk)
     return meeting

@@ -1,14 +1,20 @@
+import datetime
 import os
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from council.models import AuditEntry
 from meetings.forms import ItemForm
-from meetings.models import AgendaItem, Meeting
+from meetings.models import AgendaItem, ItemSubmission, Meeting
 from meetings.services import agenda as svc
-from tests.conftest import make_user
-from tests.meetings.conftest import set_state
+from meetings.services import submissions
+from meetings.services.documents import document_upload
+from minutes import services as minutes_services
+from minutes.models import Minutes
+from tests.factories import make_user
+from tests.meetings.conftest import pdf_bytes, set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -145,9 +151,6 @@ def test_only_the_clerk_changes_the_agenda(meeting, five, chair, director_genera
 def test_deleting_an_item_removes_its_files_after_commit(
     meeting, clerk, media_root, django_capture_on_commit_callbacks
 ):
-    from meetings.services.documents import document_upload
-    from tests.meetings.conftest import pdf_bytes
-
     item = svc.item_create(meeting=meeting, by=clerk, title="Avec annexe")
     document = document_upload(item=item, by=clerk, name="a.pdf", data=pdf_bytes())
     path = document.file.path
@@ -157,3 +160,44 @@ def test_deleting_an_item_removes_its_files_after_commit(
     for callback in callbacks:
         callback()
     assert not os.path.exists(path)
+
+
+def test_members_items_and_the_minutes_join_the_agenda_through_item_append(
+    meeting, clerk, councillor, monkeypatch
+):
+    appended = []
+    real = svc.item_append
+
+    def spy(**kwargs):
+        item = real(**kwargs)
+        appended.append(item.title)
+        return item
+
+    monkeypatch.setattr(svc, "item_append", spy)
+    svc.item_create(meeting=meeting, by=clerk, title="Point du greffe")
+    submission = ItemSubmission.objects.create(
+        meeting=meeting,
+        submitted_by=councillor,
+        submitted_at=timezone.now(),
+        title="Point d'un membre",
+        explanatory_note="Note",
+    )
+    submissions.submission_accept(submission=submission, by=clerk)
+    earlier = Meeting.objects.create(
+        body=meeting.body,
+        number=99,
+        title="Séance passée",
+        starts_at=meeting.starts_at - datetime.timedelta(days=30),
+        state=Meeting.State.CLOSED,
+    )
+    minutes = Minutes.objects.create(
+        meeting=earlier, state=Minutes.State.AWAITING_ADOPTION
+    )
+    placed = minutes_services.minutes_place(minutes=minutes, by=clerk)
+    assert appended == ["Point du greffe", "Point d'un membre", placed.title]
+    assert _titles(meeting) == [
+        (1, "Point du greffe"),
+        (2, "Point d'un membre"),
+        (3, placed.title),
+    ]
+    assert AuditEntry.objects.filter(action="agenda_item.create").count() == 3

@@ -6,7 +6,8 @@ import pytest
 
 from meetings.models import Meeting
 from meetings.services.compliance import REQUIRED_MEETINGS, year_compliance
-from tests.meetings.conftest import local, make_meeting
+from tests.factories import make_body, make_meeting
+from tests.meetings.conftest import local
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +95,6 @@ def test_past_year_expects_all_ten(body):
 
 
 def test_other_bodies_meetings_are_not_counted(body):
-    from tests.conftest import make_body
-
     other = make_body()
     _meetings(other, [(m, State.CLOSED, Mode.IN_PERSON) for m in range(1, 11)])
     assert year_compliance(body, 2026, now=local(2026, 12, 31)).held_physical == 0

@@ -1,16 +1,21 @@
-"""Two clerks reordering the same agenda at once: numbers stay 1..n, none lost."""
+"""Writers of the same agenda at once: numbers stay 1..n, none lost or shared."""
 
 import contextlib
+import datetime
 import threading
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from council.models import User
-from meetings.models import AgendaItem
+from meetings.models import AgendaItem, ItemSubmission, Meeting
 from meetings.services import agenda as svc
-from tests.meetings.conftest import make_meeting
+from meetings.services import submissions
+from minutes import services as minutes_services
+from minutes.models import Minutes
+from tests.factories import make_meeting
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,3 +74,80 @@ def test_concurrent_moves_and_additions_keep_the_numbering(body, clerk):
     )
     assert positions == list(range(1, 12))
     assert set(ids) <= set(meeting.items.values_list("pk", flat=True))
+
+
+def test_concurrent_appends_from_every_writer_never_share_a_position(
+    body, clerk, councillor
+):
+    """The clerk, a member's accepted item and the minutes append at once."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite runs one writer at a time: only PostgreSQL (set DATABASE_URL) "
+            "lets these appends race."
+        )
+    rounds = 5
+    target = make_meeting(body, state=Meeting.State.CONVENED)
+    svc.item_create(meeting=target, by=clerk, title="Point 0")
+    pending = [
+        ItemSubmission.objects.create(
+            meeting=target,
+            submitted_by=councillor,
+            submitted_at=timezone.now(),
+            title=f"Point d'un membre {n}",
+            explanatory_note="Note",
+        )
+        for n in range(rounds)
+    ]
+    awaiting = [
+        Minutes.objects.create(
+            meeting=make_meeting(
+                body,
+                state=Meeting.State.CLOSED,
+                starts_at=timezone.now() - datetime.timedelta(days=30 + n),
+            ),
+            state=Minutes.State.AWAITING_ADOPTION,
+        )
+        for n in range(rounds)
+    ]
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def writer(append) -> None:
+        me = User.objects.get(pk=clerk.pk)
+        try:
+            start.wait()
+            for n in range(rounds):
+                append(me, n)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def by_clerk(me, n):
+        svc.item_create(meeting=target, by=me, title=f"Ajout {n}")
+
+    def by_append(me, n):
+        svc.item_append(meeting=target, by=me, title=f"Annexe {n}")
+
+    def by_member(me, n):
+        submissions.submission_accept(submission=pending[n], by=me)
+
+    def by_minutes(me, n):
+        minutes_services.minutes_place(minutes=awaiting[n], by=me)
+
+    threads = [
+        threading.Thread(target=writer, args=(append,))
+        for append in (by_clerk, by_append, by_member, by_minutes)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    positions = list(
+        AgendaItem.objects.filter(meeting=target)
+        .order_by("position")
+        .values_list("position", flat=True)
+    )
+    assert positions == list(range(1, 4 * rounds + 2))
+    assert Minutes.objects.filter(approval_item__meeting=target).count() == rounds

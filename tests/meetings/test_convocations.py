@@ -7,11 +7,12 @@ from icalendar import Calendar
 
 from council.models import AuditEntry, Mandate
 from meetings.models import Convocation, Meeting
+from meetings.services import convocations
 from meetings.services import documents as document_services
 from meetings.services import meetings as svc
 from meetings.services.convocations import convocations_send
-from tests.conftest import make_member
-from tests.meetings.conftest import make_item, pdf_bytes
+from tests.factories import make_item, make_member
+from tests.meetings.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -103,8 +104,6 @@ def test_hybrid_convocation_states_why_tool_and_how(
 def test_a_failed_address_does_not_stop_the_others(
     meeting, agenda, members, clerk, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from meetings.services import convocations
-
     real = convocations.convocation_message
 
     def failing(convocation, items):

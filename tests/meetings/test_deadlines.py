@@ -10,7 +10,8 @@ from council.models import AuditEntry
 from meetings.models import Meeting
 from meetings.services import deadlines
 from meetings.services import meetings as svc
-from tests.meetings.conftest import local, make_item, make_meeting
+from tests.factories import make_item, make_meeting
+from tests.meetings.conftest import local
 
 UTC = datetime.UTC
 BRUSSELS = "Europe/Brussels"

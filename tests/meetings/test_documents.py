@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from council.models import AuditEntry
@@ -98,8 +99,6 @@ def test_oversized_upload_is_refused(agenda, clerk, media_root, monkeypatch):
 
 
 def test_oversized_upload_through_the_page(agenda, clerk, media_root, monkeypatch):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     monkeypatch.setattr(svc, "MAX_UPLOAD_BYTES", 1024)
     upload = SimpleUploadedFile("gros.pdf", pdf_bytes() + b"0" * 2048)
     response = client_for(clerk).post(
@@ -113,8 +112,6 @@ def test_oversized_upload_through_the_page(agenda, clerk, media_root, monkeypatc
 
 
 def test_upload_through_the_page(agenda, clerk):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     response = client_for(clerk).post(
         reverse("meetings:document_upload", args=[agenda[0].pk]),
         {

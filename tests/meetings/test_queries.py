@@ -5,13 +5,15 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from meetings.models import Convocation, Document, ItemSubmission, Meeting
-from tests.conftest import client_for, make_member
-from tests.meetings.conftest import make_item, make_meeting, set_state
+from tests.conftest import client_for
+from tests.factories import make_body, make_item, make_meeting, make_member
+from tests.meetings.conftest import set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -116,10 +118,6 @@ def test_page_query_count_is_constant(
 def test_anonymous_home_links_every_body_public_calendar(
     django_assert_num_queries, body
 ):
-    from django.test import Client
-
-    from tests.conftest import make_body
-
     client = Client()
     client.get(reverse("home"))
     with django_assert_num_queries(1):  # the bodies; panels ask nothing more

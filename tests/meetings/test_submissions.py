@@ -1,10 +1,13 @@
+import datetime
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from council.models import AuditEntry
 from meetings.models import AgendaItem, ItemSubmission, Meeting
 from meetings.services import submissions as svc
-from tests.meetings.conftest import local, make_item, make_meeting, set_state
+from tests.factories import make_item, make_meeting
+from tests.meetings.conftest import local, set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +32,6 @@ def _submit(meeting, who, now, **extra):
 
 
 def test_last_day_is_five_clear_days_before(sitting):
-    import datetime
-
     assert svc.submission_last_day(sitting) == datetime.date(2026, 10, 24)
 
 

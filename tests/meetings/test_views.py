@@ -5,15 +5,18 @@ from html import escape
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from icalendar import Calendar
 
 from council.models import AuditEntry
-from meetings.models import AgendaItem, Document, ItemSubmission, Meeting
+from meetings.models import AgendaItem, Convocation, Document, ItemSubmission, Meeting
 from meetings.services import documents as document_services
 from meetings.services import submissions as submission_services
 from tests.conftest import client_for
-from tests.meetings.conftest import make_item, pdf_bytes, set_state
+from tests.factories import make_item, make_meeting
+from tests.meetings.conftest import pdf_bytes, set_state
 
 pytestmark = pytest.mark.django_db
 
@@ -145,8 +148,6 @@ def test_clerk_actions_by_role(people, world, role, name, args, data, done):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_resending_convocations_by_role(people, world, role, members):
-    from meetings.models import Convocation
-
     Convocation.objects.create(
         meeting=world["meeting"],
         person=members[0],
@@ -168,8 +169,6 @@ def test_resending_convocations_by_role(people, world, role, members):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_document_upload_by_role(people, world, role):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     before = Document.objects.count()
     response = client_for(people[role]).post(
         reverse("meetings:document_upload", args=[world["public"].pk]),
@@ -436,10 +435,6 @@ def test_editor_of_a_convened_meeting_saves_other_details(world, clerk):
 
 
 def test_calendar_feed_lists_published_meetings_as_events(world, body):
-    from icalendar import Calendar
-
-    from tests.meetings.conftest import make_meeting
-
     make_meeting(body, title="Brouillon secret")  # a draft: not in the feed
     response = client_for(None).get(reverse("meetings:calendar_feed", args=[body.slug]))
     assert response["Content-Type"].startswith("text/calendar")

@@ -8,6 +8,8 @@ from django.utils import timezone, translation
 
 from meetings.live import Speech
 from meetings.models import AgendaItem, AttendanceEvent, Meeting, Recusal
+from minutes import services
+from tests.factories import arrive, leave, make_event, make_item, make_meeting
 from voting.results import ItemOutcome, Round
 
 START = datetime.datetime(2026, 3, 2, 19, 0, tzinfo=datetime.UTC)
@@ -31,68 +33,48 @@ def at(minutes: int) -> datetime.datetime:
     return START + datetime.timedelta(minutes=minutes)
 
 
-def make_meeting(body, number=1, **fields) -> Meeting:
-    defaults = {
-        "title": f"Séance n° {number}",
-        "starts_at": START,
-        "state": Meeting.State.CLOSED,
-        "mode": Meeting.Mode.HYBRID,
-        "place": "Hôtel de ville, salle du conseil",
-        "opened_at": at(2),
-        "closed_at": at(150),
-    }
-    defaults.update(fields)
-    return Meeting.objects.create(body=body, number=number, **defaults)
-
-
 @pytest.fixture
 def sitting(body, cast, other_councillors):
     chair, councillor = cast["chair"], cast["councillor"]
-    meeting = make_meeting(body)
-    budget = AgendaItem.objects.create(
-        meeting=meeting,
-        position=1,
+    meeting = make_meeting(
+        body,
+        number=1,
+        title="Séance n° 1",
+        starts_at=START,
+        state=Meeting.State.CLOSED,
+        mode=Meeting.Mode.HYBRID,
+        place="Hôtel de ville, salle du conseil",
+        opened_at=at(2),
+        closed_at=at(150),
+    )
+    budget = make_item(
+        meeting,
         title="Modification budgétaire n° 1 de l’exercice 2026",
         rapporteur=chair,
         explanatory_note="Vu le Code de la démocratie locale;",
         draft_decision="Article 1er. Le conseil approuve la modification budgétaire.",
     )
-    appointment = AgendaItem.objects.create(
-        meeting=meeting,
-        position=2,
+    appointment = make_item(
+        meeting,
         title="Désignation d’un directeur financier",
         kind=AgendaItem.Kind.APPOINTMENT,
         draft_decision="Le conseil désigne le directeur financier.",
     )
-    info = AgendaItem.objects.create(
-        meeting=meeting,
-        position=3,
+    info = make_item(
+        meeting,
         title="Communications du collège",
         kind=AgendaItem.Kind.INFORMATION,
         vote_kind=AgendaItem.VoteKind.NONE,
     )
     present = [chair, councillor, *other_councillors[:5]]
     for index, person in enumerate(present):
-        AttendanceEvent.objects.create(
-            meeting=meeting,
-            person=person,
-            kind=AttendanceEvent.Kind.ARRIVED,
-            at=at(index),
-            place=AttendanceEvent.Place.ROOM
-            if index % 2
-            else AttendanceEvent.Place.REMOTE,
+        place = (
+            AttendanceEvent.Place.ROOM if index % 2 else AttendanceEvent.Place.REMOTE
         )
-    AttendanceEvent.objects.create(
-        meeting=meeting, person=councillor, kind=AttendanceEvent.Kind.LEFT, at=at(95)
-    )
+        arrive(meeting, person, place=place, at=at(index))
+    leave(meeting, councillor, at=at(95))
     excused = other_councillors[5]
-    AttendanceEvent.objects.create(
-        meeting=meeting,
-        person=excused,
-        kind=AttendanceEvent.Kind.EXCUSED,
-        at=at(0),
-        note="maladie",
-    )
+    make_event(meeting, excused, AttendanceEvent.Kind.EXCUSED, at=at(0), note="maladie")
     recused = other_councillors[0]
     Recusal.objects.create(
         item=budget, person=recused, reason="intérêt personnel", at=at(10)
@@ -174,15 +156,11 @@ def outcomes(monkeypatch, sitting):
 
 @pytest.fixture
 def drafted(sitting, outcomes, clerk):
-    from minutes import services
-
     return services.minutes_generate(meeting=sitting.meeting, by=clerk)
 
 
 @pytest.fixture
 def issued(drafted, sitting, clerk):
-    from minutes import services
-
     return services.decision_records_issue(meeting=sitting.meeting, by=clerk)
 
 
@@ -194,8 +172,6 @@ def next_meeting(body):
         title="Séance suivante",
         starts_at=START + datetime.timedelta(days=28),
         state=Meeting.State.CONVENED,
-        opened_at=None,
-        closed_at=None,
     )
 
 

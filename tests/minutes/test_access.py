@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from council.models import AuditEntry
 from minutes import services
 from minutes.models import Minutes, PrintJob
 from tests.conftest import client_for
@@ -102,6 +103,19 @@ def test_post_views(world, cast, role, name, data, allowed):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_mark_printed(world, cast, role):
+    url = reverse("minutes:record_printed", args=[world["record"]])
+    response = _client(cast, role).post(url)
+    if role is None:
+        assert response.status_code == 302 and "/accounts/" in response["Location"]
+    elif role in CLERK:
+        assert response.status_code == 302
+        assert "/accounts/" not in response["Location"]
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_print_start(world, cast, role, monkeypatch):
     monkeypatch.setattr(services, "start_in_background", lambda job_id: None)
     url = reverse("minutes:print_start", args=[world["meeting"], "minutes"])
@@ -126,6 +140,24 @@ def test_oversight(world, cast, role, body):
         assert response.status_code == 200
     else:
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_oversight_verify(world, cast, role, body):
+    url = reverse("minutes:oversight_verify", args=[body.slug])
+    before = AuditEntry.objects.filter(action="audit.verified").count()
+    response = _client(cast, role).post(url)
+    after = AuditEntry.objects.filter(action="audit.verified").count()
+    if role is None:
+        assert response.status_code == 302 and "/accounts/" in response["Location"]
+        assert after == before
+    elif role in {"director_general", "deputy_director_general"}:
+        assert response.status_code == 302
+        assert after == before + 1
+    else:
+        assert response.status_code == 403
+        assert after == before
+    assert _client(cast, role).get(url).status_code in {302, 405}
 
 
 @pytest.mark.parametrize("role", ["chair", "councillor"])

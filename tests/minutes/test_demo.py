@@ -1,9 +1,11 @@
 import pytest
 
 from council import demo as council_demo
+from meetings.models import Meeting
 from minutes import demo
 from minutes.models import DecisionRecord, Minutes, MinutesVersion
-from tests.minutes.conftest import make_meeting
+from tests.factories import make_meeting
+from voting.results import ItemOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -15,10 +17,8 @@ def test_nothing_to_do_without_a_closed_sitting():
 
 
 def test_minutes_and_records_of_the_demo_sitting_once(monkeypatch):
-    from voting.results import ItemOutcome
-
     cast = council_demo.seed()
-    meeting = make_meeting(cast.body, number=1)
+    meeting = make_meeting(cast.body, number=1, state=Meeting.State.CLOSED)
     item = meeting.items.create(position=1, title="Budget", draft_decision="Approuvé.")
     outcome = ItemOutcome(item_id=item.pk, secret=False, decision="adopted", yes=30)
     monkeypatch.setattr("minutes.records.item_outcomes", lambda m: {item.pk: outcome})

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,13 @@ from minutes import services
 from minutes.models import Minutes, MinutesVersion
 from minutes.records import attendance_data, minutes_content
 from minutes.text import outcome_lines
-from tests.conftest import make_body, make_mandate, make_member, make_user
-from tests.minutes.conftest import make_meeting
+from tests.factories import (
+    make_body,
+    make_mandate,
+    make_meeting,
+    make_member,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,8 +82,6 @@ def test_decision_text_only_for_voted_items(drafted, sitting):
 def test_unannounced_secret_result_is_not_written(
     sitting, outcomes, clerk, monkeypatch
 ):
-    import dataclasses
-
     hidden = {
         k: dataclasses.replace(v, announced=False) if v.secret else v
         for k, v in outcomes.items()
@@ -112,8 +116,6 @@ def test_redraft_keeps_summaries_and_adds_a_version(drafted, sitting, clerk):
     assert _item(again, sitting.budget)["summary"] == "Long débat."
     # Nothing new in the record: no new version.
     assert MinutesVersion.objects.filter(minutes=again).count() == 2
-    from meetings.models import AttendanceEvent
-
     AttendanceEvent.objects.create(
         meeting=sitting.meeting,
         person=sitting.absent,
@@ -135,6 +137,7 @@ def test_attendance_takes_members_in_office_on_the_bodys_sitting_day(settings):
         starts_at=datetime.datetime(
             2030, 3, 11, 0, 30, tzinfo=ZoneInfo(body.time_zone)
         ),
+        state=Meeting.State.CLOSED,
     )
     sworn_in = make_user(last_name="Entrante")
     make_mandate(sworn_in, body, start=datetime.date(2030, 3, 11))

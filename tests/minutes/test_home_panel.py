@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from meetings.models import Meeting
 from tests.conftest import client_for
+from tests.factories import make_meeting
 
 
 def _home(user) -> str:
@@ -12,8 +13,8 @@ def _home(user) -> str:
 
 
 def _closed_meeting(body, number, days_ago, title):
-    return Meeting.objects.create(
-        body=body,
+    return make_meeting(
+        body,
         number=number,
         title=title,
         starts_at=timezone.now() - datetime.timedelta(days=days_ago),

@@ -1,5 +1,7 @@
 import pytest
+from reportlab.platypus import Paragraph
 
+from minutes.pdf.layout import styles
 from minutes.text import summary_html, summary_pdf_blocks
 
 HOSTILE = [
@@ -60,9 +62,5 @@ def test_empty_summary():
     ],
 )
 def test_badly_nested_emphasis_still_builds_a_pdf(source):
-    from reportlab.platypus import Paragraph
-
-    from minutes.pdf.layout import styles
-
     for _kind, markup in summary_pdf_blocks(source):
         Paragraph(markup, styles().body).wrap(400, 800)  # parses or raises

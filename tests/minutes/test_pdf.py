@@ -9,10 +9,15 @@ import subprocess
 import pypdf
 import pytest
 from django.utils.translation import gettext, override
+from PIL import Image
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
 
+from council.models import Body
 from minutes import pdf, services
 from minutes.models import fingerprint_of
 from minutes.pdf import fonts
+from minutes.pdf.layout import QrCode
 
 pytestmark = pytest.mark.django_db
 
@@ -200,10 +205,6 @@ def test_register_pdf_lists_every_event(drafted, sitting):
 
 @pytest.mark.skipif(not shutil.which("zbarimg"), reason="zbar-tools not installed")
 def test_qr_code_decodes_to_the_verification_url(tmp_path):
-    from PIL import Image
-
-    from minutes.pdf.layout import QrCode
-
     url = "https://conseil.example.be/verify/4f1c2d3e-0000-4000-8000-1234567890ab/"
     modules = QrCode(url).modules
     scale, border = 6, 4
@@ -225,8 +226,6 @@ def test_qr_code_decodes_to_the_verification_url(tmp_path):
 
 
 def test_documents_are_in_the_bodys_language(issued, body):
-    from council.models import Body
-
     content = copy.deepcopy(issued[0].content)
     for language, words in {
         "nl": [
@@ -256,9 +255,6 @@ def test_minutes_pdf_labels_in_french(drafted):
 
 
 def test_without_dejavu_the_vera_font_shipped_with_reportlab_is_used(monkeypatch):
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfgen.canvas import Canvas
-
     monkeypatch.setattr(fonts, "_CANDIDATE_DIRS", [])
     monkeypatch.setattr(fonts, "FAMILY", "CouncilSansFallbackTest")
     assert fonts._register() == "Bitstream Vera"

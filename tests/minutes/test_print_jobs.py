@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from council.models import AuditEntry
 from minutes import services
 from minutes.models import DecisionRecord, PrintJob
 from tests.conftest import client_for
@@ -74,6 +75,28 @@ def test_status_endpoint_and_download(issued, sitting, clerk, media, monkeypatch
     response = client.get(reverse("minutes:print_job_file", args=[job.pk]))
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_the_batch_marks_and_audits_each_record_as_one_record_would(
+    issued, sitting, clerk, media, monkeypatch
+):
+    monkeypatch.setattr(services, "start_in_background", lambda job_id: None)
+    first = services.decision_record_mark_printed(record=issued[0], by=clerk)
+    job = services.print_job_start(
+        meeting=sitting.meeting, by=clerk, kind=PrintJob.Kind.DECISIONS
+    )
+    # Starting the job prints nothing yet: the paper exists once it is rendered.
+    assert DecisionRecord.objects.get(pk=issued[1].pk).printed_at is None
+    assert AuditEntry.objects.filter(action="record.print").count() == 1
+    services.print_job_run(job.pk)
+    records = {r.pk: r for r in DecisionRecord.objects.all()}
+    assert records[issued[0].pk].printed_at == first.printed_at  # printed once
+    assert records[issued[1].pk].printed_at is not None
+    entries = list(AuditEntry.objects.filter(action="record.print").order_by("pk"))
+    assert [(e.object_id, e.actor, e.details) for e in entries] == [
+        (str(r.pk), clerk, {"reference": r.reference}) for r in issued
+    ]
 
 
 @pytest.mark.django_db

@@ -1,4 +1,6 @@
 import datetime
+import hashlib
+import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,9 +36,6 @@ def test_issuing_again_registers_nothing_new(issued, sitting, clerk):
 
 
 def test_fingerprint_is_the_sha256_of_the_stored_content(issued):
-    import hashlib
-    import json
-
     record = issued[0]
     canonical = json.dumps(record.content, sort_keys=True, separators=(",", ":"))
     assert record.fingerprint == hashlib.sha256(canonical.encode()).hexdigest()

@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from council.models import AuditEntry
 from minutes import services
 from minutes.models import DecisionRecord, Minutes, Objection
 from tests.conftest import client_for
@@ -102,10 +103,43 @@ def test_objection_and_adoption_through_the_pages(
     assert "Point 1 incomplet." in page.content.decode()
 
 
-def test_record_pdf_marks_printed_for_the_clerk_only(issued, clerk, director_general):
+def test_opening_an_extract_marks_nothing(issued, clerk, director_general):
     url = reverse("minutes:record_pdf", args=[issued[0].pk])
-    response = client_for(director_general).get(url)
-    assert response["Content-Type"] == "application/pdf"
+    before = AuditEntry.objects.count()
+    for reader in (director_general, clerk):
+        response = client_for(reader).get(url)
+        assert response["Content-Type"] == "application/pdf"
     assert DecisionRecord.objects.get(pk=issued[0].pk).printed_at is None
-    client_for(clerk).get(url)
-    assert DecisionRecord.objects.get(pk=issued[0].pk).printed_at is not None
+    assert AuditEntry.objects.count() == before
+
+
+def test_the_clerk_marks_a_record_printed_by_post_only(issued, clerk, director_general):
+    url = reverse("minutes:record_printed", args=[issued[0].pk])
+    assert client_for(clerk).get(url).status_code == 405
+    assert client_for(director_general).post(url).status_code == 403
+    assert DecisionRecord.objects.get(pk=issued[0].pk).printed_at is None
+    assert not AuditEntry.objects.filter(action="record.print").exists()
+    response = client_for(clerk).post(url, follow=True)
+    assert f"Record {issued[0].reference} is marked printed." in (
+        response.content.decode()
+    )
+    record = DecisionRecord.objects.get(pk=issued[0].pk)
+    assert record.printed_at is not None
+    entry = AuditEntry.objects.get(action="record.print")
+    assert (entry.actor, entry.object_id) == (clerk, str(record.pk))
+    assert entry.details == {"reference": record.reference}
+    # Once: a second press changes nothing.
+    client_for(clerk).post(url)
+    assert DecisionRecord.objects.get(pk=record.pk).printed_at == record.printed_at
+    assert AuditEntry.objects.filter(action="record.print").count() == 1
+    assert DecisionRecord.objects.get(pk=issued[1].pk).printed_at is None
+
+
+def test_decisions_page_offers_to_mark_unprinted_records(issued, clerk):
+    services.decision_record_mark_printed(record=issued[0], by=clerk)
+    page = client_for(clerk).get(
+        reverse("minutes:decisions", args=[issued[0].meeting_id])
+    )
+    html = page.content.decode()
+    assert reverse("minutes:record_printed", args=[issued[1].pk]) in html
+    assert reverse("minutes:record_printed", args=[issued[0].pk]) not in html

@@ -2,12 +2,16 @@ import dataclasses
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
+from council.models import AuditEntry
 from meetings.models import AgendaItem, Meeting
 from minutes import services
 from minutes.models import MINUTES_IMMUTABLE, Minutes, MinutesVersion, Objection
 from minutes.selectors import diff_table
-from tests.minutes.conftest import START, make_meeting
+from tests.conftest import client_for
+from tests.factories import make_meeting
+from tests.minutes.conftest import START
 from voting.results import ItemOutcome
 
 pytestmark = pytest.mark.django_db
@@ -225,8 +229,6 @@ def test_diff_shows_changes_escaped(drafted, sitting, clerk):
 
 
 def test_every_step_is_audited(adopted):
-    from council.models import AuditEntry
-
     actions = list(AuditEntry.objects.values_list("action", flat=True))
     for action in (
         "minutes.generate",
@@ -248,10 +250,6 @@ def test_the_approving_sitting_is_told_of_changes(
 
 
 def test_minutes_page_shows_local_times_and_safe_summaries(drafted, sitting, clerk):
-    from django.urls import reverse
-
-    from tests.conftest import client_for
-
     services.minutes_edit(
         minutes=drafted,
         by=clerk,

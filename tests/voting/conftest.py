@@ -1,12 +1,13 @@
 """Sittings in session with members present, keyholders with keys, polls."""
 
-import datetime
+import time
 
 import nacl.pwhash
 import pytest
-from django.utils import timezone
+from django.test import Client
 
-from meetings.models import AgendaItem, AttendanceEvent, Meeting
+from meetings.models import AgendaItem, Meeting
+from tests.factories import arrive, make_item, make_meeting
 from tests.meetings.sitting.contract_check import (  # noqa: F401 - an autouse fixture
     live_messages_follow_the_contract,
 )
@@ -14,7 +15,6 @@ from voting.services.keys import sealing_key_setup
 from voting.services.polls import poll_open
 
 PASSPHRASE = "correct horse battery staple"
-_numbers = iter(range(1, 10_000))
 
 
 @pytest.fixture(autouse=True)
@@ -29,51 +29,6 @@ def fast_kdf(request, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_meeting(body, **fields) -> Meeting:
-    n = next(_numbers)
-    defaults = {
-        "number": n,
-        "title": f"Séance {n}",
-        "starts_at": timezone.now(),
-        "state": Meeting.State.IN_SESSION,
-    }
-    defaults.update(fields)
-    return Meeting.objects.create(body=body, **defaults)
-
-
-def make_item(meeting, *, current=True, **fields) -> AgendaItem:
-    position = meeting.items.count() + 1
-    defaults = {"position": position, "title": f"Point {position}"}
-    defaults.update(fields)
-    item = AgendaItem.objects.create(meeting=meeting, **defaults)
-    if current:
-        meeting.current_item = item
-        meeting.save(update_fields=["current_item"])
-    return item
-
-
-def arrive(meeting, *people, place=AttendanceEvent.Place.REMOTE, at=None):
-    at = at or timezone.now() - datetime.timedelta(minutes=1)
-    for person in people:
-        AttendanceEvent.objects.create(
-            meeting=meeting,
-            person=person,
-            kind=AttendanceEvent.Kind.ARRIVED,
-            at=at,
-            place=place,
-        )
-
-
-def leave(meeting, *people):
-    for person in people:
-        AttendanceEvent.objects.create(
-            meeting=meeting,
-            person=person,
-            kind=AttendanceEvent.Kind.LEFT,
-            at=timezone.now(),
-        )
-
-
 @pytest.fixture
 def members(chair, councillor, other_councillors):
     return [chair, councillor, *other_councillors]
@@ -81,7 +36,8 @@ def members(chair, councillor, other_councillors):
 
 @pytest.fixture
 def meeting(body):
-    return make_meeting(body)
+    """In session, with no one present yet."""
+    return make_meeting(body, state=Meeting.State.IN_SESSION)
 
 
 @pytest.fixture
@@ -123,10 +79,6 @@ def secret_poll(sitting, chair, keys):
 
 def recent_client(user):
     """A test client whose login counts as a recent re-authentication."""
-    import time
-
-    from django.test import Client
-
     client = Client()
     client.force_login(user)
     session = client.session

@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 
 from council.refusals import Refusal
 from meetings.models import AgendaItem
-from tests.voting.conftest import PASSPHRASE, make_item
+from tests.factories import make_item
+from tests.voting.conftest import PASSPHRASE
 from voting.models import Candidate, Poll
 from voting.results import item_outcomes
 from voting.services.ballots import secret_ballot_cast

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from council.models import AuditEntry
 from council.refusals import Refusal
 from meetings.models import AttendanceEvent, Recusal
-from tests.voting.conftest import arrive, leave, make_item
+from tests.factories import arrive, leave, make_item
 from voting.models import Ballot, Participation, PublicVote
 from voting.services.ballots import (
     BAD_CHOICE,

@@ -6,10 +6,11 @@ import pytest
 from django.utils import timezone
 
 from meetings.models import AgendaItem, AttendanceEvent, Meeting
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.voting.conftest import PASSPHRASE
 from voting.models import Ballot, Poll
 from voting.services.keys import sealing_key_setup
+from voting.services.polls import poll_open
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -129,8 +130,6 @@ def test_full_secret_ballot(
 def test_live_updates_never_reset_the_ballot_being_filled(
     logged_in_page, body, chair, councillor, other_councillors
 ):
-    from voting.services.polls import poll_open
-
     meeting = Meeting.objects.create(
         body=body,
         number=2,

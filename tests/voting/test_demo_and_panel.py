@@ -6,8 +6,8 @@ from django.test import RequestFactory
 from django.utils import translation
 
 from council import demo as council_demo
-from meetings.models import AgendaItem
-from tests.voting.conftest import make_item, make_meeting
+from meetings.models import AgendaItem, Meeting
+from tests.factories import make_item, make_meeting
 from voting import demo
 from voting.models import Candidate, SealingKey
 from voting.services import sealing
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_gives_keys_and_candidates_and_runs_twice():
     cast = council_demo.seed()
-    meeting = make_meeting(cast.body)
+    meeting = make_meeting(cast.body, state=Meeting.State.IN_SESSION)
     item = make_item(meeting, kind=AgendaItem.Kind.APPOINTMENT)
     demo.seed(cast)
     demo.seed(cast)

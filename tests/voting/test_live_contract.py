@@ -5,7 +5,8 @@ import pytest
 from meetings.live import MEMBERS, PUBLIC
 from meetings.live.publisher import prepare_update
 from meetings.models import AgendaItem
-from tests.voting.conftest import PASSPHRASE, make_item
+from tests.factories import make_item
+from tests.voting.conftest import PASSPHRASE
 from voting.models import Candidate
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
 from voting.services.polls import (

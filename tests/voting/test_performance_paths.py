@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import AsyncClient
 from django.test.utils import CaptureQueriesContext
@@ -11,12 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from council.models import Mandate
-from meetings.models import AgendaItem, Recusal
+from meetings.models import AgendaItem, Meeting, Recusal
 from meetings.register import Register, may_vote_now
-from tests.conftest import make_member
-from tests.voting.conftest import arrive, leave, make_item, make_meeting, recent_client
+from tests.conftest import client_for
+from tests.factories import arrive, leave, make_item, make_meeting, make_member
+from tests.voting.conftest import PASSPHRASE, recent_client
 from voting.models import Ballot, Participation
 from voting.services.ballots import NOT_ELIGIBLE
+from voting.services.keys import sealing_key_setup
 from voting.services.polls import poll_open
 
 
@@ -33,7 +37,7 @@ def _reference(item, user) -> bool:
 def test_may_vote_is_one_query_whatever_the_size_of_the_register(
     body, councillor, present
 ):
-    meeting = make_meeting(body)
+    meeting = make_meeting(body, state=Meeting.State.IN_SESSION)
     item = make_item(meeting)
     others = [make_member(body) for _ in range(present)]
     arrive(meeting, *others, councillor)
@@ -46,7 +50,7 @@ def test_may_vote_is_one_query_whatever_the_size_of_the_register(
 def test_may_vote_follows_the_register_and_recusals(
     body, councillor, chair, clerk, outsider
 ):
-    meeting = make_meeting(body)
+    meeting = make_meeting(body, state=Meeting.State.IN_SESSION)
     item = make_item(meeting)
     other = make_item(meeting, current=False)
     people = [councillor, chair, clerk, outsider]
@@ -80,9 +84,7 @@ def test_may_vote_follows_the_register_and_recusals(
 
 @pytest.mark.django_db
 def test_may_vote_refuses_anonymous(body):
-    from django.contrib.auth.models import AnonymousUser
-
-    item = make_item(make_meeting(body))
+    item = make_item(make_meeting(body, state=Meeting.State.IN_SESSION))
     assert may_vote_now(item, AnonymousUser()) is False
 
 
@@ -106,13 +108,10 @@ def _cast(client: AsyncClient, poll, choice: str = "yes"):
 def asgi_poll(
     transactional_db, body, chair, councillor, other_councillors, director_general
 ):
-    from tests.voting.conftest import PASSPHRASE
-    from voting.services.keys import sealing_key_setup
-
     sealing_key_setup(
         body=body, by=director_general, passphrase=PASSPHRASE, confirm=PASSPHRASE
     )
-    meeting = make_meeting(body)
+    meeting = make_meeting(body, state=Meeting.State.IN_SESSION)
     arrive(meeting, chair, *other_councillors)  # quorum, the councillor absent
     item = make_item(meeting, vote_kind=AgendaItem.VoteKind.SECRET)
     return poll_open(item=item, by=chair)
@@ -147,11 +146,7 @@ def test_async_cast_refuses_a_recused_member(asgi_poll, councillor):
 
 def test_async_cast_without_recent_login_goes_to_reauthentication(asgi_poll, chair):
     client = AsyncClient()
-    from tests.conftest import client_for
-
     client.cookies = client_for(chair).cookies  # logged in, not recently confirmed
-    from django.contrib.sessions.models import Session
-
     for session in Session.objects.all():
         data = session.get_decoded()
         data.pop("account_authentication_methods", None)

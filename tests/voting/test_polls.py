@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from council.models import AuditEntry
 from council.refusals import Refusal
 from meetings.models import AgendaItem, Meeting, Recusal
-from tests.voting.conftest import arrive, make_item, make_meeting
+from tests.factories import arrive, make_item, make_meeting
 from voting.models import Poll, PollKeySeal
 from voting.services.ballots import public_vote_cast
 from voting.services.polls import (
@@ -112,7 +112,7 @@ def test_votes_open_only_in_session(body, members, chair, state):
     meeting = make_meeting(body, state=state)
     arrive(meeting, *members)
     with pytest.raises(Refusal) as exc:
-        poll_open(item=make_item(meeting), by=chair)
+        poll_open(item=make_item(meeting, current=True), by=chair)
     assert exc.value.message == NOT_IN_SESSION
 
 

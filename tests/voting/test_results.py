@@ -7,7 +7,8 @@ import pytest
 from meetings.live import MEMBERS, PUBLIC, sitting_panels, snapshot_parts
 from meetings.models import AgendaItem, AttendanceEvent
 from meetings.register import Register
-from tests.voting.conftest import PASSPHRASE, arrive, make_item
+from tests.factories import arrive, make_item
+from tests.voting.conftest import PASSPHRASE
 from voting.live import Vote, vote_part, vote_view
 from voting.results import item_outcomes
 from voting.services.ballots import public_vote_cast, secret_ballot_cast

@@ -5,10 +5,11 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from meetings.models import AgendaItem, AttendanceEvent
-from tests.conftest import client_for, make_member
-from tests.voting.conftest import PASSPHRASE, arrive, make_item, recent_client
+from tests.conftest import client_for
+from tests.factories import arrive, make_item, make_member
+from tests.voting.conftest import PASSPHRASE, recent_client
 from voting.models import Ballot, Candidate, Participation, Poll, PublicVote, SealingKey
-from voting.services.ballots import secret_ballot_cast
+from voting.services.ballots import public_vote_cast, secret_ballot_cast
 from voting.services.polls import poll_close, poll_open, poll_unseal
 
 pytestmark = pytest.mark.django_db
@@ -107,8 +108,6 @@ def test_close(request, public_poll, members, role):
 def test_proxy_page(request, meeting, members, role):
     arrive(meeting, *members[:8])
     arrive(meeting, members[8], place=AttendanceEvent.Place.ROOM)
-    from voting.services.polls import poll_open
-
     poll = poll_open(item=make_item(meeting), by=request.getfixturevalue("chair"))
     client = client_for(user_of(request, role))
     response = client.get(reverse("voting:proxy", args=[poll.pk]))
@@ -225,8 +224,6 @@ def test_results_page_hides_closed_session_from_outsiders(
     request, sitting, chair, keys, members, role
 ):
     public_item = make_item(sitting, title="Budget communal")
-    from voting.services.polls import poll_open
-
     poll = poll_open(item=public_item, by=chair)
     poll_close(poll=poll, by=chair)
     closed = make_item(
@@ -244,9 +241,6 @@ def test_results_page_hides_closed_session_from_outsiders(
 
 
 def _close_public_votes(meeting, chair, members, n):
-    from voting.services.ballots import public_vote_cast
-    from voting.services.polls import poll_open
-
     for _ in range(n):
         item = make_item(meeting)
         poll = poll_open(item=item, by=chair)
@@ -377,10 +371,6 @@ def test_ballot_page_speaks_the_member_s_language(
 
 
 def test_poll_page_and_receipt_lead_back_to_the_sitting(secret_poll, councillor):
-    from django.urls import reverse
-
-    from tests.voting.conftest import recent_client
-
     client = recent_client(councillor)
     sitting = reverse("meetings:sitting", args=[secret_poll.item.meeting_id])
     page = client.get(reverse("voting:poll", args=[secret_poll.pk]))

@@ -51,14 +51,6 @@ NOT_APPOINTMENT = _("Only appointment items have candidates.")
 
 YES, NO, ABSTAIN, BLANK = "yes", "no", "abstain", "blank"
 CANDIDATE_PREFIX = "c:"
-FINISHED = (Poll.State.CLOSED, Poll.State.UNSEALED, Poll.State.ANNOUNCED)
-
-
-def is_secret_item(item: AgendaItem) -> bool:
-    return (
-        item.kind == AgendaItem.Kind.APPOINTMENT
-        or item.vote_kind == AgendaItem.VoteKind.SECRET
-    )
 
 
 def motion_of(item: AgendaItem) -> majority.Motion:
@@ -81,13 +73,13 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
     require(by, Action.OPEN_VOTE, body)
     with transaction.atomic():
         item = _locked_item(item)
-        meeting = Meeting.objects.select_for_update().get(pk=item.meeting_id)
+        meeting = Meeting.objects.lock(item.meeting_id)
         if meeting.state != Meeting.State.IN_SESSION:
             raise Refusal(NOT_IN_SESSION)
         if meeting.current_item_id != item.pk:
             raise Refusal(NOT_CURRENT_ITEM)
-        appointment = item.kind == AgendaItem.Kind.APPOINTMENT
-        if item.vote_kind == AgendaItem.VoteKind.NONE and not appointment:
+        # The item's kind has already set its vote (AgendaItem.forced_by_kind).
+        if item.vote_kind == AgendaItem.VoteKind.NONE:
             raise Refusal(NO_VOTE_ON_ITEM)
         polls = list(item.polls.order_by("round_number"))
         if any(p.state == Poll.State.OPEN for p in polls):
@@ -105,13 +97,13 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
         if previous is not None:
             runoff = list(previous.tally.get("runoff", []))
             candidates = list(Candidate.objects.filter(item=item, pk__in=runoff))
-        elif appointment:
+        elif item.kind == AgendaItem.Kind.APPOINTMENT:
             candidates = list(item.candidates.all())
             if not candidates:
                 raise Refusal(NO_CANDIDATES)
         else:
             candidates = []
-        secret = is_secret_item(item)
+        secret = item.vote_kind == AgendaItem.VoteKind.SECRET
         keys = active_keys(body) if secret else []
         if secret and not keys:
             raise Refusal(NO_KEYHOLDER)

@@ -1,15 +1,13 @@
+"""Create (or complete) the demo council, then let every installed app add to it."""
+
 from importlib import import_module
 
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.module_loading import module_has_submodule
 
 from council import demo
-
-# Each app may add to the demo in a module ``<app>.demo`` with a function
-# ``seed(cast)``; they run in INSTALLED_APPS order, so each finds what the
-# apps it builds on have made.
-DEMO_APPS = ["meetings", "voting", "minutes"]
 
 
 class Command(BaseCommand):
@@ -17,16 +15,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         cast = demo.seed()
-        for label in DEMO_APPS:
-            if not apps.is_installed(label):
+        # Each app may add to the demo in a module ``<app>.demo`` with a
+        # function ``seed(cast)``; they run in INSTALLED_APPS order, so each
+        # finds what the apps it builds on have made. The council's own demo
+        # module is the one that made the cast.
+        for config in apps.get_app_configs():
+            if config.name == "council":
                 continue
-            try:
-                module = import_module(f"{label}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{label}.demo":
-                    raise
-                continue
-            module.seed(cast)
+            if module_has_submodule(config.module, "demo"):
+                import_module(f"{config.name}.demo").seed(cast)
         self.stdout.write(self.style.SUCCESS(f"Demo council ready: {cast.body.name}"))
         self.stdout.write(f"Every demo account's password is: {demo.DEMO_PASSWORD}")
         for role, email in cast.logins:

@@ -2,11 +2,11 @@
 
 import pytest
 from channels.layers import channel_layers
-from django.test import Client
 from django.utils import timezone
 
 from meetings.live import connect, publisher
-from meetings.models import AgendaItem, AttendanceEvent, Meeting
+from meetings.models import AgendaItem, Meeting
+from tests.factories import make_item, make_meeting
 from tests.meetings.sitting.contract_check import (  # noqa: F401 - an autouse fixture
     live_messages_follow_the_contract,
 )
@@ -14,8 +14,8 @@ from tests.meetings.sitting.contract_check import (  # noqa: F401 - an autouse f
 
 @pytest.fixture
 def meeting(body):
-    return Meeting.objects.create(
-        body=body,
+    return make_meeting(
+        body,
         number=1,
         title="Séance du conseil",
         starts_at=timezone.now(),
@@ -28,20 +28,14 @@ def meeting(body):
 @pytest.fixture
 def items(meeting):
     return {
-        "public": AgendaItem.objects.create(
-            meeting=meeting, position=1, title="Budget 2027"
-        ),
-        "closed": AgendaItem.objects.create(
-            meeting=meeting,
-            position=2,
+        "public": make_item(meeting, title="Budget 2027"),
+        "closed": make_item(
+            meeting,
             title="Nomination secrète du directeur",
             kind=AgendaItem.Kind.APPOINTMENT,
         ),
-        "third": AgendaItem.objects.create(
-            meeting=meeting,
-            position=3,
-            title="Règlement de voirie",
-            third_convocation=True,
+        "third": make_item(
+            meeting, title="Règlement de voirie", third_convocation=True
         ),
     }
 
@@ -54,22 +48,6 @@ def live_meeting(meeting, items, chair):
     meeting.opened_at = timezone.now()
     meeting.save()
     return meeting
-
-
-def arrive(meeting, person, place=AttendanceEvent.Place.REMOTE, at=None):
-    return AttendanceEvent.objects.create(
-        meeting=meeting,
-        person=person,
-        kind=AttendanceEvent.Kind.ARRIVED,
-        place=place,
-        at=at or timezone.now(),
-    )
-
-
-def cookie_for(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
 
 
 @pytest.fixture(autouse=True)

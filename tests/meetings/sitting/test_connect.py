@@ -10,8 +10,8 @@ from django.db.backends.utils import CursorWrapper
 
 from council.asgi import application
 from meetings.live import connect
-from tests.conftest import make_member
-from tests.meetings.sitting.conftest import arrive, cookie_for
+from tests.conftest import cookie_for
+from tests.factories import arrive, make_member
 from tests.meetings.sitting.test_websocket import HEADERS, next_of
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,17 +1,19 @@
 """Every console action, for every role: only the chair may."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from council.models import AuditEntry
-from meetings.models import FloorRequest, Meeting
+from meetings.models import AgendaItem, FloorRequest, Meeting
 from meetings.services import sitting as services
 from meetings.services.meetings import ILLEGAL_TRANSITION
 from tests.conftest import client_for
-from tests.meetings.sitting.conftest import arrive
+from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db
 
@@ -198,10 +200,6 @@ def test_closed_item_needs_closed_session_declared_first(live_meeting, items, ch
 
 
 def test_item_of_another_meeting_is_refused(live_meeting, body, chair):
-    from django.utils import timezone
-
-    from meetings.models import AgendaItem
-
     other = Meeting.objects.create(
         body=body, number=2, title="Autre", starts_at=timezone.now()
     )
@@ -237,8 +235,6 @@ def test_unknown_console_action_is_not_found(meeting, chair):
 
 def _console_buttons(chair, meeting) -> dict[str, bool]:
     """Each console button's label -> whether it can be pressed."""
-    import re
-
     html = (
         client_for(chair)
         .get(

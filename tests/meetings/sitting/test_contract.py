@@ -12,7 +12,7 @@ from meetings.live import contract
 from meetings.live.publisher import prepare_update
 from meetings.models import AgendaItem, FloorRequest, Meeting
 from meetings.services import sitting as services
-from tests.meetings.sitting.conftest import arrive
+from tests.factories import arrive
 from tests.meetings.sitting.test_websocket import next_of, open_socket
 
 

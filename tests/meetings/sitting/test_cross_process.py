@@ -5,9 +5,10 @@ import json
 import os
 
 import pytest
+import websockets
 
-from tests.conftest import start_test_server, stop_test_server
-from tests.meetings.sitting.conftest import arrive, cookie_for
+from tests.conftest import cookie_for, start_test_server, stop_test_server
+from tests.factories import arrive
 
 pytestmark = [
     pytest.mark.redis,
@@ -34,8 +35,6 @@ async def _receive(socket, kind: str) -> dict:
 
 
 async def _scenario(first: str, second: str, meeting_id: int, cookie: str, me: int):
-    import websockets
-
     origin = "http://127.0.0.1"
     async with websockets.connect(
         f"ws://{second}/ws/sitting/{meeting_id}/public/", origin=origin

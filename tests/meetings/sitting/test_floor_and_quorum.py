@@ -5,11 +5,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from council.models import AuditEntry
-from meetings.live import speaking_log, speaking_totals
+from meetings.live import build_snapshot, speaking_log, speaking_totals
 from meetings.models import FloorRequest
 from meetings.register import Register
 from meetings.services import sitting as services
-from tests.meetings.sitting.conftest import arrive
+from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db
 Kind = FloorRequest.Kind
@@ -24,8 +24,6 @@ def present(live_meeting, chair, councillor, other_councillors):
 
 
 def _queue(meeting) -> list[int]:
-    from meetings.live import build_snapshot
-
     return [entry["person_id"] for entry in build_snapshot(meeting, "members")["queue"]]
 
 

@@ -3,12 +3,16 @@
 import copy
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from meetings.models import AttendanceEvent, FloorRequest, Meeting
+from meetings import live
+from meetings.live import snapshot
+from meetings.models import AgendaItem, AttendanceEvent, FloorRequest, Meeting
 from meetings.services import sitting as services
-from tests.conftest import client_for, make_member
-from tests.meetings.sitting.conftest import arrive
+from tests.conftest import client_for
+from tests.factories import arrive, make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -138,9 +142,6 @@ def test_register_page_queries_do_not_grow_with_the_council(live_meeting, body, 
     client.get(url)
 
     def count() -> int:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(url).status_code == 200
         return len(ctx.captured_queries)
@@ -233,9 +234,6 @@ def test_external_video_is_a_link_and_the_public_never_sees_the_room(
 def test_sitting_panels_of_other_apps_are_included(
     live_meeting, councillor, tmp_path, settings
 ):
-    from meetings import live
-    from meetings.live import snapshot
-
     (tmp_path / "panel.html").write_text("<p>PANEL {{ meeting.pk }}</p>")
     templates = copy.deepcopy(settings.TEMPLATES)
     templates[0]["DIRS"] = [*templates[0]["DIRS"], tmp_path]
@@ -253,9 +251,6 @@ def test_sitting_panels_of_other_apps_are_included(
 
 
 def _queries(client, url) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
@@ -272,8 +267,6 @@ def _queries(client, url) -> int:
 def test_sitting_pages_queries_do_not_grow_with_agenda_and_queue(
     page, role, cast, live_meeting, body, chair
 ):
-    from meetings.models import AgendaItem
-
     client = client_for(cast[role] if role else None)
     url = reverse(page, args=[live_meeting.pk])
     client.get(url)

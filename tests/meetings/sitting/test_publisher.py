@@ -16,8 +16,8 @@ from meetings import live
 from meetings.live import publisher
 from meetings.models import SittingState
 from meetings.services import sitting as services
-from tests.conftest import start_test_server, stop_test_server
-from tests.meetings.sitting.conftest import arrive, cookie_for
+from tests.conftest import cookie_for, start_test_server, stop_test_server
+from tests.factories import arrive
 
 
 def _changed(meeting) -> None:

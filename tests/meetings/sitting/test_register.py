@@ -7,7 +7,7 @@ from django.utils import timezone
 from meetings.models import AttendanceEvent, FloorRequest, LiveConnection, Meeting
 from meetings.register import Register, may_vote_now
 from meetings.services import sitting as services
-from tests.meetings.sitting.conftest import arrive
+from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db
 Kind = AttendanceEvent.Kind

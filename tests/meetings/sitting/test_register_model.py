@@ -20,22 +20,18 @@ from meetings.register import (
     place_now,
 )
 from meetings.services.convocations import convocations_prepare
-from tests.conftest import make_body, make_mandate, make_member, make_user
+from tests.factories import (
+    arrive,
+    make_body,
+    make_event,
+    make_mandate,
+    make_member,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 Kind = AttendanceEvent.Kind
 Place = AttendanceEvent.Place
-
-
-def arrive(meeting, *people, place=Place.REMOTE, at=None):
-    for person in people:
-        _event(meeting, person, Kind.ARRIVED, place, at)
-
-
-def _event(meeting, person, kind, place=Place.REMOTE, at=None):
-    return AttendanceEvent.objects.create(
-        meeting=meeting, person=person, kind=kind, place=place, at=at or timezone.now()
-    )
 
 
 def test_presence_and_place_follow_the_last_event(
@@ -45,8 +41,8 @@ def test_presence_and_place_follow_the_last_event(
     arrive(live_meeting, chair, place=Place.ROOM)
     arrive(live_meeting, councillor)
     arrive(live_meeting, first)
-    _event(live_meeting, first, Kind.LEFT)
-    _event(live_meeting, second, Kind.EXCUSED)
+    make_event(live_meeting, first, Kind.LEFT)
+    make_event(live_meeting, second, Kind.EXCUSED)
     register = Register.of(live_meeting)
     assert register.is_present(chair.pk) and register.in_room(chair.pk)
     assert register.place_of(councillor.pk) == Place.REMOTE
@@ -91,7 +87,7 @@ def test_the_register_as_it_stood_at_a_moment(live_meeting, chair, councillor):
 
     arrive(live_meeting, chair, at=at(0))
     arrive(live_meeting, councillor, at=at(10))
-    _event(live_meeting, councillor, Kind.LEFT, at=at(20))
+    make_event(live_meeting, councillor, Kind.LEFT, at=at(20))
     assert Register.of(live_meeting, at(5)).present_ids() == {chair.pk}
     assert Register.of(live_meeting, at(15)).present_ids() == {chair.pk, councillor.pk}
     assert Register.of(live_meeting, at(25)).present_ids() == {chair.pk}
@@ -190,7 +186,7 @@ def test_may_vote_now_agrees_with_the_register(
     agree()
     arrive(live_meeting, *people)
     agree()
-    _event(live_meeting, chair, Kind.LEFT)
+    make_event(live_meeting, chair, Kind.LEFT)
     Recusal.objects.create(item=item, person=councillor, at=timezone.now())
     agree()
     assert not may_vote_now(item, chair) and not may_vote_now(item, councillor)
@@ -202,8 +198,10 @@ def test_may_vote_now_agrees_with_the_register(
 def test_minutes_attendance_of_a_person(live_meeting, councillor, chair):
     start = timezone.now() - datetime.timedelta(hours=1)
     arrive(live_meeting, councillor, place=Place.ROOM, at=start)
-    _event(live_meeting, councillor, Kind.LEFT, at=start + datetime.timedelta(1 / 24))
-    _event(live_meeting, chair, Kind.EXCUSED, at=start)
+    make_event(
+        live_meeting, councillor, Kind.LEFT, at=start + datetime.timedelta(1 / 24)
+    )
+    make_event(live_meeting, chair, Kind.EXCUSED, at=start)
     register = Register.of(live_meeting)
     own = register.attendance_of(councillor.pk)
     assert own.attended and not own.excused

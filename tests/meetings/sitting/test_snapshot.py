@@ -10,7 +10,7 @@ from meetings.live.publisher import prepare_update
 from meetings.models import SittingState
 from meetings.register import Register
 from meetings.services import sitting as services
-from tests.meetings.sitting.conftest import arrive
+from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db
 

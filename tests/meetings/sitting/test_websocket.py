@@ -15,7 +15,8 @@ from council.asgi import application
 from meetings import consumers, live
 from meetings.models import AttendanceEvent, Meeting, SittingState
 from meetings.services import sitting as services
-from tests.meetings.sitting.conftest import arrive, cookie_for
+from tests.conftest import cookie_for
+from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,38 @@
+"""Reusable filters on meetings, and the one way to lock a meeting's row."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from meetings.models.core import Meeting
+
+
+class MeetingQuerySet(models.QuerySet):
+    def published(self) -> MeetingQuerySet:
+        """Convened or later (``Meeting.is_published``): no drafts."""
+        return self.exclude(state=self.model.State.DRAFT)
+
+    def upcoming(self) -> MeetingQuerySet:
+        """Convened or running: the sittings members are expected at."""
+        return self.published().exclude(state=self.model.State.CLOSED)
+
+    def editable(self) -> MeetingQuerySet:
+        """Still in preparation (``Meeting.is_editable``): the agenda may change."""
+        return self.filter(state__in=self.model.EDITABLE_STATES)
+
+    def lock(self, pk: int) -> Meeting:
+        """Re-read the meeting under a row lock, with its body and current item.
+
+        Call it inside a transaction: every write to a meeting, its agenda or
+        its sitting takes this lock first, so such writes queue up. Only the
+        meeting's own row is locked (PostgreSQL refuses FOR UPDATE on the
+        nullable side of the current item's outer join).
+        """
+        return (
+            self.select_for_update(of=("self",))
+            .select_related("body", "current_item")
+            .get(pk=pk)
+        )
