@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PREFIX = os.environ.get("REDIS_PREFIX", "livebench")
-BASE_PORT = 8710
+BASE_PORT = int(os.environ.get("BENCH_PORT", "8710"))  # and the next three
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret")

@@ -1,7 +1,9 @@
 """Websocket endpoints of a live sitting: members, and the public gallery.
 
-Consumers only translate: check who is asking, join the sitting's group, map
-JSON actions to services, and forward the pushed snapshot text as it is.
+Consumers only translate: check who is asking, join the sitting's audience
+through the process's relay (which sends them each pushed text as it is), and
+map JSON actions to services. The messages are declared in
+``meetings.live.contract``.
 """
 
 import asyncio
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from council.permissions import NOT_ALLOWED, Action, can
 from meetings import live
 from meetings.live import db_call
-from meetings.models import LiveConnection, Meeting
+from meetings.models import Meeting
 from meetings.services import sitting as services
 
 logger = logging.getLogger(__name__)
@@ -33,14 +35,6 @@ MAX_BAD_MESSAGES = 5
 CLOSE_BAD_CLIENT = 4400
 
 _grace_tasks: set[asyncio.Task] = set()
-
-
-def members_group(meeting_id: int) -> str:
-    return live.group_name(meeting_id, live.MEMBERS)
-
-
-def public_group(meeting_id: int) -> str:
-    return live.group_name(meeting_id, live.PUBLIC)
 
 
 class BadMessage(Exception):
@@ -92,20 +86,15 @@ def _admit(meeting_id: int, user) -> tuple[Meeting | None, bool, bool]:
 
 
 @db_call
-def _connected(meeting: Meeting, user, channel_name: str, track: bool) -> None:
+def _connected(meeting: Meeting, user, connection_id: str, track: bool) -> None:
     if track:
-        LiveConnection.objects.create(
-            meeting=meeting,
-            person=user,
-            channel_name=channel_name,
-            connected_at=timezone.now(),
+        live.connection_opened(
+            meeting=meeting, person=user, connection_id=connection_id
         )
     services.attendance_join(meeting=meeting, by=user)
 
 
-@db_call
-def _disconnected(channel_name: str) -> None:
-    LiveConnection.objects.filter(channel_name=channel_name).delete()
+_disconnected = db_call(live.connection_closed)
 
 
 async def _after_grace(
@@ -120,79 +109,6 @@ async def _after_grace(
             )
     except Exception:
         logger.exception("recording a lost connection failed")
-
-
-class Relay:
-    """One channel per server process joins each sitting group it serves.
-
-    A push then crosses the channel layer once per process, not once per
-    socket: the relay hands the same text to every local socket. (Through
-    Redis, a message per socket costs a round trip each on the receiving side.)
-    """
-
-    def __init__(self, layer):
-        self.layer = layer
-        self.channel: str | None = None
-        self.local: dict[str, set] = {}
-        self.task: asyncio.Task | None = None
-        self.lock = asyncio.Lock()
-
-    async def join(self, group: str, consumer) -> None:
-        async with self.lock:
-            if self.channel is None:
-                # The layer's default prefix: channels_redis receives all of a
-                # process's channels through one loop keyed on it.
-                self.channel = await self.layer.new_channel()
-                self.task = asyncio.get_running_loop().create_task(
-                    self._run(), context=contextvars.Context()
-                )
-        if group not in self.local:
-            self.local[group] = set()
-            await self.layer.group_add(group, self.channel)
-        self.local[group].add(consumer)
-
-    async def leave(self, group: str, consumer) -> None:
-        members = self.local.get(group)
-        if members is None:
-            return
-        members.discard(consumer)
-        if not members:
-            del self.local[group]
-            await self.layer.group_discard(group, self.channel)
-        if not self.local and self.task is not None:
-            self.task.cancel()
-            self.task = None
-            self.channel = None
-
-    async def _run(self) -> None:
-        channel = self.channel
-        while True:
-            try:
-                message = await self.layer.receive(channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("sitting relay could not receive")
-                await asyncio.sleep(1)
-                continue
-            for consumer in list(self.local.get(message.get("group", ""), ())):
-                try:
-                    await consumer.send(text_data=message["text"])
-                except Exception:  # noqa: S112 - one closed socket must not stop the rest
-                    continue
-
-
-_relays: dict[asyncio.AbstractEventLoop, Relay] = {}
-
-
-def relay_for(layer) -> Relay:
-    loop = asyncio.get_running_loop()
-    relay = _relays.get(loop)
-    if relay is None or relay.layer is not layer:
-        for old in [known for known in _relays if known.is_closed()]:
-            del _relays[old]
-        relay = _relays[loop] = Relay(layer)
-    return relay
 
 
 class _SittingConsumerBase(AsyncWebsocketConsumer):
@@ -210,7 +126,7 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         await self.accept()
         layer = get_channel_layer()
         if layer is not None:
-            self.relay = relay_for(layer)
+            self.relay = live.relay_for(layer)
             await self.relay.join(self.group, self)
         user = self.scope.get("user")
         await self.send(
@@ -306,7 +222,7 @@ class SittingConsumer(_SittingConsumerBase):
         await super().disconnect(code)
         if not self.tracked:
             return
-        await _disconnected(self.connection_id)
+        await _disconnected(connection_id=self.connection_id)
         task = asyncio.get_running_loop().create_task(
             _after_grace(self.meeting_id, self.scope["user"], timezone.now()),
             context=contextvars.Context(),
@@ -331,7 +247,7 @@ class SittingConsumer(_SittingConsumerBase):
         await self._service(services.attendance_leave)
         if self.tracked:
             # Left on purpose: no grace period, no second departure.
-            await _disconnected(self.connection_id)
+            await _disconnected(connection_id=self.connection_id)
             self.tracked = False
 
     async def do_join(self, message: dict) -> None:

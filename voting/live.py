@@ -1,28 +1,103 @@
-"""The "vote" part of the live-sitting snapshot."""
+"""The "vote" part of the live-sitting snapshot, and its shape.
+
+Built once per snapshot from the sitting's register (``vote_part``), then
+seen by each audience (``vote_view``): the open poll, how many have voted of
+how many may, and the result once it is public. A secret tally is never here
+before the director-general announces it, and the public gets nothing about
+an item in closed session. ``static/js/ballot.js`` reads it.
+"""
+
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from meetings.live import PUBLIC
-from voting.selectors import current_poll, eligible_count, poll_result, voted_count
+from meetings.register import Register
+from voting.models import Participation, Poll, PublicVote
+from voting.selectors import poll_result
 
 
-def vote_snapshot(meeting, audience: str) -> dict | None:
-    """Open poll, how many have voted of how many may, and a result once public.
+class CandidateVotes(TypedDict):
+    name: str
+    votes: int
 
-    A secret tally is never here before the director-general announces it,
-    and the public gets nothing about an item in closed session.
-    """
-    poll = current_poll(meeting)
+
+class ResultData(TypedDict):
+    decision: str
+    yes: int
+    no: int
+    abstain: int
+    blank: int
+    appointed: str  # the candidate appointed, or ""
+    candidates: list[CandidateVotes]  # most votes first
+    names_against: list[str]  # public votes only
+    names_abstaining: list[str]
+
+
+class Vote(TypedDict):
+    poll: int
+    item: int
+    secret: bool
+    state: Literal["open", "closed", "unsealed", "announced"]
+    round: int
+    voted: int
+    eligible: int
+    ballots: int | None  # ballots in the box, once closed
+    result: ResultData | None  # once public
+
+
+@dataclass(frozen=True)
+class BuiltVote:
+    data: Vote
+    closed_session: bool
+
+
+def _count(model) -> Coalesce:
+    counted = (
+        model.objects.filter(poll=OuterRef("pk"))
+        .order_by()
+        .values("poll")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _current_poll(meeting) -> Poll | None:
+    """The current item's latest round, with how many have voted: one query."""
+    if not meeting.current_item_id:
+        return None
+    return (
+        Poll.objects.filter(item_id=meeting.current_item_id)
+        .select_related("item", "winner")
+        .annotate(n_participations=_count(Participation), n_votes=_count(PublicVote))
+        .order_by("-round_number")
+        .first()
+    )
+
+
+def vote_part(meeting, register: Register) -> BuiltVote | None:
+    """The current poll as members see it, read once for every audience."""
+    poll = _current_poll(meeting)
     if poll is None:
         return None
-    if audience == PUBLIC and poll.item.is_closed_session:
-        return None
-    data = {
+    if poll.participants is not None:
+        voted = poll.participants
+    else:
+        voted = poll.n_participations if poll.secret else poll.n_votes
+    eligible = poll.eligible_at_close
+    if eligible is None:
+        eligible = len(register.eligible_ids(poll.item))
+    data: Vote = {
         "poll": poll.pk,
         "item": poll.item_id,
         "secret": poll.secret,
         "state": poll.state,
         "round": poll.round_number,
-        "voted": voted_count(poll),
-        "eligible": eligible_count(poll),
+        "voted": voted,
+        "eligible": eligible,
         "ballots": poll.ballots,
         "result": None,
     }
@@ -41,4 +116,13 @@ def vote_snapshot(meeting, audience: str) -> dict | None:
             "names_against": result.names_against,
             "names_abstaining": result.names_abstaining,
         }
-    return data
+    return BuiltVote(data=data, closed_session=poll.item.is_closed_session)
+
+
+def vote_view(built: BuiltVote | None, audience: str) -> Vote | None:
+    """What the audience sees of the vote: nothing of a closed session's."""
+    if built is None:
+        return None
+    if audience == PUBLIC and built.closed_session:
+        return None
+    return built.data

@@ -15,8 +15,9 @@ class SittingState(models.Model):
 
     ``version`` is bumped in the transaction of every change, so versions are
     global across server processes. ``published_*`` is what clients were last
-    sent; a publisher locks this row, so updates form one chain (``prev`` ->
-    ``version``) whichever process sends them.
+    sent; a publisher records a push only if the last one is still the one it
+    diffed against, so updates form one chain (``prev`` -> ``version``)
+    whichever process sends them.
     """
 
     meeting = models.OneToOneField(

@@ -8,6 +8,9 @@ from django.test import Client
 
 from meetings.models import AgendaItem, Meeting
 from tests.factories import arrive, make_item, make_meeting
+from tests.meetings.sitting.contract_check import (  # noqa: F401 - an autouse fixture
+    live_messages_follow_the_contract,
+)
 from voting.services.keys import sealing_key_setup
 from voting.services.polls import poll_open
 

@@ -7,9 +7,10 @@ from django.utils import translation
 
 from meetings.live import MEMBERS, PUBLIC, sitting_panels, snapshot_parts
 from meetings.models import AgendaItem, AttendanceEvent
+from meetings.register import Register
 from tests.factories import arrive, make_item
 from tests.voting.conftest import PASSPHRASE
-from voting.live import vote_snapshot
+from voting.live import Vote, vote_part, vote_view
 from voting.results import outcome_wording
 from voting.selectors import item_results
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
@@ -18,8 +19,14 @@ from voting.services.polls import poll_announce, poll_close, poll_open, poll_uns
 pytestmark = pytest.mark.django_db
 
 
+def vote_snapshot(meeting, audience):
+    """The vote part of one audience's snapshot, as the builder makes it."""
+    return vote_view(vote_part(meeting, Register.of(meeting)), audience)
+
+
 def test_vote_part_and_panel_are_registered():
-    assert snapshot_parts()["vote"] is vote_snapshot
+    part = snapshot_parts()["vote"]
+    assert (part.build, part.view, part.schema) == (vote_part, vote_view, Vote)
     assert "voting/_sitting_panel.html" in sitting_panels()
 
 

@@ -1,11 +1,15 @@
 """A convened meeting with public, closed and third-convocation items."""
 
 import pytest
+from channels.layers import channel_layers
 from django.utils import timezone
 
-from meetings import live
+from meetings.live import connect, publisher
 from meetings.models import AgendaItem, Meeting
 from tests.factories import make_item, make_meeting
+from tests.meetings.sitting.contract_check import (  # noqa: F401 - an autouse fixture
+    live_messages_follow_the_contract,
+)
 
 
 @pytest.fixture
@@ -56,9 +60,14 @@ def fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def fresh_publisher():
     # Test databases reuse ids: don't let one test's cached snapshot or
-    # pending push stand for another's meeting.
-    live._snapshot_cache.clear()
-    live._last_publish.clear()
-    live._pending.clear()
+    # pending push stand for another's meeting. Each test also gets its own
+    # channel layer: channels_redis keeps per-channel locks that a receive
+    # cancelled as the previous test's event loop ended can leave bound to
+    # that loop, and every later receive on the instance then fails.
+    connect._snapshot_cache.clear()
+    publisher._last_publish.clear()
+    publisher._pending.clear()
+    channel_layers.backends = {}
     yield
-    live._snapshot_cache.clear()
+    connect._snapshot_cache.clear()
+    channel_layers.backends = {}

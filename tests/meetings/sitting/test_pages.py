@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from meetings import live
+from meetings.live import snapshot
 from meetings.models import AgendaItem, AttendanceEvent, FloorRequest, Meeting
 from meetings.services import sitting as services
 from tests.conftest import client_for
@@ -245,7 +246,7 @@ def test_sitting_panels_of_other_apps_are_included(
             .content.decode()
         )
     finally:
-        live._panels.remove("panel.html")
+        snapshot._panels.remove("panel.html")
     assert f"PANEL {live_meeting.pk}" in page
 
 

@@ -6,6 +6,7 @@ import time
 from asgiref.sync import sync_to_async
 
 from meetings import live
+from meetings.live import publisher
 
 
 async def test_request_from_a_worker_thread_returns_before_the_push(monkeypatch):
@@ -21,7 +22,8 @@ async def test_request_from_a_worker_thread_returns_before_the_push(monkeypatch)
         await release.wait()
         pushed.append(meeting_id)
 
-    monkeypatch.setattr(live, "publish", slow_publish)
+    monkeypatch.setattr(publisher, "publish", slow_publish)
+    live.remember_server_loop()  # what the ASGI application does
     begun = time.monotonic()
     await asyncio.wait_for(
         sync_to_async(live.request_publish, thread_sensitive=False)(42), timeout=5
@@ -40,5 +42,5 @@ async def test_request_from_a_worker_thread_returns_before_the_push(monkeypatch)
             break
         await asyncio.sleep(0.01)
     assert pushed[0] == 42
-    for task in list(live._pending.values()):
+    for task in list(publisher._pending.values()):
         task.cancel()

@@ -6,7 +6,9 @@ import pytest
 from django.db import transaction
 
 from meetings import live
+from meetings.live.publisher import prepare_update
 from meetings.models import SittingState
+from meetings.register import Register
 from meetings.services import sitting as services
 from tests.factories import arrive
 
@@ -15,38 +17,62 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def vote_part():
-    calls = []
+    calls = {"build": [], "view": []}
 
-    def builder(meeting, audience):
-        calls.append(audience)
-        return {"open": True, "voted": 3 if audience == live.MEMBERS else None}
+    def build(meeting, register):
+        calls["build"].append((meeting.pk, type(register)))
+        return {"open": True, "voted": 3}
+
+    def view(built, audience):
+        calls["view"].append(audience)
+        return built | {"voted": built["voted"] if audience == live.MEMBERS else None}
 
     # Stands in for the voting app's part, which is put back afterwards.
     previous = live.snapshot_parts().get("vote")
-    live.register_snapshot_part("vote", builder)
+    live.register_snapshot_part("vote", build, view=view)
     yield calls
     if previous is None:
-        live._parts.pop("vote", None)
+        live.unregister_snapshot_part("vote")
     else:
-        live.register_snapshot_part("vote", previous)
+        live.register_snapshot_part(
+            "vote", previous.build, view=previous.view, schema=previous.schema
+        )
 
 
-def test_registered_parts_are_built_for_each_audience(live_meeting, vote_part):
+def test_registered_parts_are_built_once_and_seen_by_each_audience(
+    live_meeting, vote_part
+):
     snapshots = live.build_snapshots(live_meeting)
     assert snapshots[live.MEMBERS]["vote"] == {"open": True, "voted": 3}
     assert snapshots[live.PUBLIC]["vote"] == {"open": True, "voted": None}
-    assert sorted(vote_part) == [live.MEMBERS, live.PUBLIC]
+    assert vote_part["build"] == [(live_meeting.pk, Register)]
+    assert sorted(vote_part["view"]) == [live.MEMBERS, live.PUBLIC]
 
 
-def test_a_failing_part_does_not_take_the_snapshot_down(live_meeting):
-    def broken(meeting, audience):
+def test_parts_read_the_register_the_snapshot_reads(live_meeting, vote_part):
+    register = Register.of(live_meeting)
+    seen = []
+    previous = live.snapshot_parts()["vote"]
+    live.register_snapshot_part(
+        "vote", lambda meeting, given: seen.append(given), view=previous.view
+    )
+    live.build_snapshots(live_meeting, register=register)
+    assert seen == [register]
+
+
+@pytest.mark.parametrize("fails", ["build", "view"])
+def test_a_failing_part_does_not_take_the_snapshot_down(live_meeting, fails):
+    def broken(*args):
         raise RuntimeError("boom")
 
-    live.register_snapshot_part("broken", broken)
+    if fails == "build":
+        live.register_snapshot_part("broken", broken)
+    else:
+        live.register_snapshot_part("broken", lambda m, r: {}, view=broken)
     try:
         data = live.build_snapshot(live_meeting, live.MEMBERS)
     finally:
-        live._parts.pop("broken", None)
+        live.unregister_snapshot_part("broken")
     assert data["broken"] is None
     assert data["status"] == "in_session"
 
@@ -66,13 +92,13 @@ def test_sitting_changed_bumps_the_version_in_the_transaction(live_meeting):
 
 
 def test_published_update_carries_only_changed_parts(live_meeting, councillor):
-    first = json.loads(live._publish_texts(live_meeting.pk)[live.MEMBERS])
+    first = json.loads(prepare_update(live_meeting.pk)[live.MEMBERS])
     assert first["prev"] == 0 and first["changes"]["status"] == "in_session"
-    assert live._publish_texts(live_meeting.pk) is None  # nothing new to push
+    assert prepare_update(live_meeting.pk) is None  # nothing new to push
     arrive(live_meeting, councillor)
     with transaction.atomic():
         live.sitting_changed(live_meeting)
-    texts = live._publish_texts(live_meeting.pk)
+    texts = prepare_update(live_meeting.pk)
     members = json.loads(texts[live.MEMBERS])
     public = json.loads(texts[live.PUBLIC])
     assert members["changes"]["present_ids"] == [councillor.pk]
@@ -82,7 +108,7 @@ def test_published_update_carries_only_changed_parts(live_meeting, councillor):
     assert members["version"] > first["version"]
     assert "status" not in members["changes"]
     # Published once: the same version is not pushed twice.
-    assert live._publish_texts(live_meeting.pk) is None
+    assert prepare_update(live_meeting.pk) is None
 
 
 def test_speaking_log_is_empty_before_anyone_speaks(live_meeting, councillor):

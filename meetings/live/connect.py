@@ -1,0 +1,118 @@
+"""What a client gets when it connects or falls behind, and its cache.
+
+A connecting client is sent the last pushed snapshot of its audience, as
+stored by the publisher: a storm of reconnects reads one row per client and
+builds nothing, and the text is serialised once per version in each process.
+If the latest change is not pushed yet (or never was), it is pushed first,
+once for all the clients of the process that connect meanwhile. The client
+joins its group before this, so any later push reaches it as an update.
+
+Connections of members who attend are recorded (``LiveConnection``) while
+they are open: the register's grace period asks whether a member came back.
+"""
+
+import asyncio
+import contextvars
+import datetime
+import logging
+
+from django.db.models import Case, F, TextField, Value, When
+from django.utils import timezone
+
+from meetings.live.publisher import db_call, publish
+from meetings.models import LiveConnection, Meeting, SittingState
+
+logger = logging.getLogger(__name__)
+
+_snapshot_cache: dict[tuple[int, str], tuple[int, str]] = {}
+
+
+def _stored(
+    meeting_id: int, audience: str, known: int | None
+) -> tuple[int, int, str] | None:
+    """Version, published version, and the stored snapshot unless ``known``.
+
+    One query; the snapshot's text is read only if it is not the one cached.
+    """
+    return (
+        SittingState.objects.filter(pk=meeting_id)
+        .annotate(
+            text=Case(
+                When(published_version=known, then=Value("")),
+                default=F(f"{audience}_json"),
+                output_field=TextField(),
+            )
+        )
+        .values_list("version", "published_version", "text")
+        .first()
+    )
+
+
+_catching_up: dict[int, asyncio.Task] = {}
+
+
+async def _catch_up(meeting_id: int) -> None:
+    """Push now; clients of this process that ask meanwhile wait for the same push."""
+    loop = asyncio.get_running_loop()
+    task = _catching_up.get(meeting_id)
+    if task is None or task.done() or task.get_loop() is not loop:
+        # A fresh context, as for any push: it outlives the client that asked.
+        task = loop.create_task(publish(meeting_id), context=contextvars.Context())
+        _catching_up[meeting_id] = task
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        # The client gets what was pushed last, and the next update.
+        logger.exception("catching up sitting %s failed", meeting_id)
+    finally:
+        if _catching_up.get(meeting_id) is task and task.done():
+            del _catching_up[meeting_id]
+
+
+async def snapshot_message(meeting_id: int, audience: str) -> str:
+    """The full snapshot message of the audience, as sent."""
+    cached = _snapshot_cache.get((meeting_id, audience))
+    known = cached[0] if cached else None
+    row = await db_call(_stored)(meeting_id, audience, known)
+    if row is None or row[1] < row[0]:
+        await _catch_up(meeting_id)
+        row = await db_call(_stored)(meeting_id, audience, known)
+    version = row[1] if row else 0
+    if cached and version == cached[0]:
+        return cached[1]
+    data = row[2] if row and row[2] else "{}"
+    text = f'{{"type":"snapshot","version":{version},"data":{data}}}'
+    _snapshot_cache[(meeting_id, audience)] = (version, text)
+    return text
+
+
+def _published_version(meeting_id: int) -> int:
+    row = (
+        SittingState.objects.filter(pk=meeting_id)
+        .values_list("published_version", flat=True)
+        .first()
+    )
+    return row or 0
+
+
+async def published_version(meeting_id: int) -> int:
+    """The version of the last push: a client that holds another is behind."""
+    return await db_call(_published_version)(meeting_id)
+
+
+def connection_opened(
+    *, meeting: Meeting, person, connection_id: str, at: datetime.datetime | None = None
+) -> None:
+    """Record that an attending member's live page is connected."""
+    LiveConnection.objects.create(
+        meeting=meeting,
+        person=person,
+        channel_name=connection_id,
+        connected_at=at or timezone.now(),
+    )
+
+
+def connection_closed(*, connection_id: str) -> None:
+    LiveConnection.objects.filter(channel_name=connection_id).delete()
