@@ -267,6 +267,7 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
     meeting_id, cookies, chair = await sync_to_async(prepare)(min(members, 60))
     from meetings.models import Meeting, SittingState
     from meetings.services import sitting as services
+    from meetings.services.meetings import meeting_resume
 
     ports = [BASE_PORT, BASE_PORT + 1]
     servers = [start_daphne(port) for port in ports]
@@ -311,9 +312,7 @@ async def bench_fanout(n: int, rounds: int, member_share: float) -> dict:
         missing: dict[str, int] = {}
         for round_number in range(rounds):
             change = (
-                services.sitting_suspend
-                if round_number % 2 == 0
-                else services.sitting_resume
+                services.sitting_suspend if round_number % 2 == 0 else meeting_resume
             )
             pushed.clear()
             start = time.perf_counter()

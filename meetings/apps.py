@@ -7,6 +7,8 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("Meetings")
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which
+        # cannot load before the app registry is ready.
         from council.home import register_home_panel
         from meetings.home import home_context
 

@@ -14,8 +14,11 @@ from zoneinfo import ZoneInfo
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 
 from council.audit import audit_record
+from council.models import Mandate
 from meetings.models import (
     AgendaItem,
     AttendanceEvent,
@@ -376,9 +379,6 @@ MEMBER_ITEM_TITLE = "Sécurisation des traversées piétonnes de la rue Haute"
 
 def demo_pdf(title: str, subtitle: str, lines: list[str]) -> bytes:
     """A small real PDF, with fixed metadata so that its bytes never vary."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
     buffer = io.BytesIO()
     page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
     page.setTitle(title)
@@ -541,8 +541,6 @@ def past_window(meeting, position: int) -> tuple[datetime.datetime, ...]:
 
 
 def _groups(cast) -> dict[int, str]:
-    from council.models import Mandate
-
     return dict(
         Mandate.objects.filter(body=cast.body, group__isnull=False).values_list(
             "person_id", "group__short_name"

@@ -19,6 +19,7 @@ from meetings import live
 from meetings.models import AgendaItem, AttendanceEvent, FloorRequest, Meeting, Recusal
 from meetings.register import Register, is_present_now, register_lines
 from meetings.services import sitting as services
+from meetings.services.meetings import meeting_open, meeting_resume
 
 
 def _meeting(pk: int) -> Meeting:
@@ -230,9 +231,9 @@ def _request_from_post(request: HttpRequest, meeting: Meeting) -> FloorRequest |
 
 
 CONSOLE_ACTIONS = {
-    "open": (services.sitting_open, False),
+    "open": (meeting_open, False),
     "suspend": (services.sitting_suspend, False),
-    "resume": (services.sitting_resume, False),
+    "resume": (meeting_resume, False),
     "close": (services.sitting_close, False),
     "move": (services.sitting_move_to_item, True),
     "closed-on": (services.sitting_enter_closed_session, False),

@@ -7,6 +7,8 @@ class MinutesConfig(AppConfig):
     verbose_name = _("Minutes")
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which
+        # cannot load before the app registry is ready.
         from council.home import register_home_panel
         from minutes.home import home_context
         from minutes.records import result_wording

@@ -7,6 +7,8 @@ class VotingConfig(AppConfig):
     verbose_name = _("Voting")
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which
+        # cannot load before the app registry is ready.
         from council.home import register_home_panel
         from meetings.live import register_sitting_panel, register_snapshot_part
         from voting.home import home_context

@@ -14,6 +14,7 @@ import datetime
 from django.db import transaction
 
 from council.audit import audit_record
+from council.models import Mandate
 from meetings.demo import past_meeting, past_window
 from meetings.models import AgendaItem, Meeting
 from meetings.register import Register
@@ -135,8 +136,6 @@ def _record_votes(cast) -> None:
         return
     members = [cast.chair, *cast.councillors]
     index_of = {person.pk: index for index, person in enumerate(members)}
-    from council.models import Mandate
-
     groups = dict(
         Mandate.objects.filter(body=cast.body, group__isnull=False).values_list(
             "person_id", "group__short_name"

@@ -10,13 +10,9 @@ an item in closed session. ``static/js/ballot.js`` reads it.
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
-
 from meetings.live import PUBLIC
 from meetings.register import Register
-from voting.models import Participation, Poll, PublicVote
-from voting.selectors import poll_result
+from voting.selectors import current_poll, poll_result
 
 
 class CandidateVotes(TypedDict):
@@ -54,33 +50,9 @@ class BuiltVote:
     closed_session: bool
 
 
-def _count(model) -> Coalesce:
-    counted = (
-        model.objects.filter(poll=OuterRef("pk"))
-        .order_by()
-        .values("poll")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-def _current_poll(meeting) -> Poll | None:
-    """The current item's latest round, with how many have voted: one query."""
-    if not meeting.current_item_id:
-        return None
-    return (
-        Poll.objects.filter(item_id=meeting.current_item_id)
-        .select_related("item", "winner")
-        .annotate(n_participations=_count(Participation), n_votes=_count(PublicVote))
-        .order_by("-round_number")
-        .first()
-    )
-
-
 def vote_part(meeting, register: Register) -> BuiltVote | None:
     """The current poll as members see it, read once for every audience."""
-    poll = _current_poll(meeting)
+    poll = current_poll(meeting)
     if poll is None:
         return None
     if poll.participants is not None:

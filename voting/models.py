@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -184,8 +185,6 @@ class Poll(models.Model):
         return f"{self.item} — {self.round_number}"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("voting:poll", args=[self.pk])
 
     @property

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 
 from council.permissions import Action, can
 from meetings.register import Register, may_vote_now
@@ -160,12 +161,28 @@ def meeting_polls(meeting):
     )
 
 
+def _count(model) -> Coalesce:
+    counted = (
+        model.objects.filter(poll=OuterRef("pk"))
+        .order_by()
+        .values("poll")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def current_poll(meeting) -> Poll | None:
+    """The current item's latest round, with how many have voted: one query.
+
+    ``n_participations`` counts secret ballots cast, ``n_votes`` roll-call votes.
+    """
     if not meeting.current_item_id:
         return None
     return (
         Poll.objects.filter(item_id=meeting.current_item_id)
         .select_related("item", "winner")
+        .annotate(n_participations=_count(Participation), n_votes=_count(PublicVote))
         .order_by("-round_number")
         .first()
     )

@@ -29,10 +29,14 @@ class MeetingQuerySet(models.QuerySet):
         Call it inside a transaction: every write to a meeting, its agenda or
         its sitting takes this lock first, so such writes queue up. Only the
         meeting's own row is locked (PostgreSQL refuses FOR UPDATE on the
-        nullable side of the current item's outer join).
+        nullable side of the current item's outer join), and without its key
+        (FOR NO KEY UPDATE): rows that merely point at the meeting, such as
+        its sitting state created by a publish, need not wait for it, and a
+        transaction holding the lock while another inserts one cannot
+        deadlock.
         """
         return (
-            self.select_for_update(of=("self",))
+            self.select_for_update(of=("self",), no_key=True)
             .select_related("body", "current_item")
             .get(pk=pk)
         )

@@ -22,7 +22,7 @@ from council.permissions import Action, require
 from council.refusals import Refusal
 from meetings import live
 from meetings.models import Meeting
-from meetings.services import deadlines
+from meetings.services import convocations, deadlines
 
 State = Meeting.State
 
@@ -183,8 +183,6 @@ def meeting_convene(
     now: datetime.datetime | None = None,
 ) -> Meeting:
     """Convene the members: checks the legal notice, then emails each one."""
-    from meetings.services import convocations
-
     require(by, Action.PREPARE_MEETINGS, meeting.body)
     now = now or timezone.now()
     urgency_reason = urgency_reason.strip()

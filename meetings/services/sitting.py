@@ -29,8 +29,6 @@ from meetings.models import (
 from meetings.register import Register, is_present_now, place_now
 from meetings.services.meetings import (
     meeting_close,
-    meeting_open,
-    meeting_resume,
     meeting_suspend,
 )
 
@@ -112,11 +110,8 @@ def _drop_waiting(meeting: Meeting, **filters) -> int:
 
 
 # The state machine itself (who may, from which state, the audit entry) is
-# meetings.services.meetings'; the console adds what the floor needs.
-
-
-def sitting_open(*, meeting: Meeting, by) -> Meeting:
-    return meeting_open(meeting=meeting, by=by)
+# meetings.services.meetings'; opening and resuming are its functions alone,
+# suspending and closing add what the floor needs.
 
 
 @transaction.atomic
@@ -124,10 +119,6 @@ def sitting_suspend(*, meeting: Meeting, by) -> Meeting:
     meeting = meeting_suspend(meeting=meeting, by=by)
     _end_speech(meeting, timezone.now())
     return meeting
-
-
-def sitting_resume(*, meeting: Meeting, by) -> Meeting:
-    return meeting_resume(meeting=meeting, by=by)
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from council.audit import audit_record
-from council.permissions import Action, require
+from council.permissions import Action, can, require
 from council.refusals import Refusal
 from voting.models import SealingKey
 from voting.services import sealing
@@ -38,7 +38,5 @@ def sealing_key_setup(*, body, by, passphrase: str, confirm: str) -> SealingKey:
 
 def active_keys(body):
     """Active keys of the people who hold a keyholder's mandate today."""
-    from council.permissions import can
-
     keys = SealingKey.objects.filter(body=body, active=True).select_related("holder")
     return [k for k in keys if can(k.holder, Action.HOLD_SEALING_KEY, body)]

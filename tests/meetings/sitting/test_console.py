@@ -11,7 +11,7 @@ from django.utils.html import escape
 from council.models import AuditEntry
 from meetings.models import AgendaItem, FloorRequest, Meeting
 from meetings.services import sitting as services
-from meetings.services.meetings import ILLEGAL_TRANSITION
+from meetings.services.meetings import ILLEGAL_TRANSITION, meeting_open, meeting_resume
 from tests.conftest import client_for
 from tests.factories import arrive
 
@@ -144,9 +144,9 @@ def test_anonymous_console_action_goes_to_login(action, meeting, items):
 @pytest.mark.parametrize(
     "service",
     [
-        services.sitting_open,
+        meeting_open,
         services.sitting_suspend,
-        services.sitting_resume,
+        meeting_resume,
         services.sitting_close,
         services.sitting_enter_closed_session,
         services.sitting_leave_closed_session,
@@ -173,13 +173,13 @@ def test_state_checks_have_clear_errors(meeting, items, chair):
     refused(services.sitting_suspend)
     meeting.state = Meeting.State.DRAFT
     meeting.save()
-    error = refused(services.sitting_open)
+    error = refused(meeting_open)
     assert str(Meeting.State.DRAFT.label) in error.messages[0]
     assert str(Meeting.State.IN_SESSION.label) in error.messages[0]
     meeting.state = Meeting.State.CONVENED
     meeting.save()
-    services.sitting_open(meeting=meeting, by=chair)
-    refused(services.sitting_resume)
+    meeting_open(meeting=meeting, by=chair)
+    refused(meeting_resume)
     services.sitting_close(meeting=meeting, by=chair)
     refused(services.sitting_close)
     meeting.refresh_from_db()
@@ -254,7 +254,7 @@ def test_console_offers_only_the_transitions_the_state_allows(meeting, items, ch
     assert buttons["Open the sitting"] and not buttons["Suspend"]
     assert not buttons["Resume"] and not buttons["Close the sitting"]
     assert not buttons["Enter closed session"]
-    services.sitting_open(meeting=meeting, by=chair)
+    meeting_open(meeting=meeting, by=chair)
     buttons = _console_buttons(chair, meeting)
     assert not buttons["Open the sitting"] and buttons["Suspend"]
     assert buttons["Close the sitting"] and buttons["Enter closed session"]

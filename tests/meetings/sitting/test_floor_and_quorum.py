@@ -9,6 +9,7 @@ from meetings.live import build_snapshot, speaking_log, speaking_totals
 from meetings.models import FloorRequest
 from meetings.register import Register
 from meetings.services import sitting as services
+from meetings.services.meetings import meeting_resume
 from tests.factories import arrive
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +113,7 @@ def test_no_floor_while_suspended_or_without_item(live_meeting, present, chair):
     services.sitting_suspend(meeting=live_meeting, by=chair)
     with pytest.raises(ValidationError):
         services.floor_request(meeting=live_meeting, by=present[0])
-    services.sitting_resume(meeting=live_meeting, by=chair)
+    meeting_resume(meeting=live_meeting, by=chair)
     live_meeting.current_item = None
     live_meeting.save()
     with pytest.raises(ValidationError) as exc:

@@ -15,6 +15,7 @@ from council.asgi import application
 from meetings import consumers, live
 from meetings.models import AttendanceEvent, Meeting, SittingState
 from meetings.services import sitting as services
+from meetings.services.meetings import meeting_resume
 from tests.conftest import cookie_for
 from tests.factories import arrive
 
@@ -134,7 +135,7 @@ async def test_a_dropped_message_is_healed_by_resync(live_meeting, chair, counci
         assert await socket.receive_nothing(timeout=0.4)
     finally:
         layer.group_send = real_send
-    await run(services.sitting_resume, meeting=live_meeting, by=chair)
+    await run(meeting_resume, meeting=live_meeting, by=chair)
     update = await next_of(socket, "update")
     # The client holds `version`; this update follows another: a gap.
     assert update["prev"] != version and update["version"] > version
