@@ -6,11 +6,11 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from council.models import User
-from meetings.models import AgendaItem, ItemSubmission, Meeting
+from meetings.models import AgendaItem, ItemSubmission, Meeting, SittingState
 from meetings.services import agenda as svc
 from meetings.services import submissions
 from minutes import services as minutes_services
@@ -151,3 +151,49 @@ def test_concurrent_appends_from_every_writer_never_share_a_position(
     )
     assert positions == list(range(1, 4 * rounds + 2))
     assert Minutes.objects.filter(approval_item__meeting=target).count() == rounds
+
+
+def test_a_locked_meeting_does_not_hold_up_rows_that_point_at_it(body):
+    """A publish creating the sitting's state row does not wait for the lock.
+
+    With FOR UPDATE, the foreign key's FOR KEY SHARE on the meeting waited for
+    the lock's holder, which could itself be waiting for the publisher: a
+    deadlock seen under load.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("Row locks exist only on PostgreSQL (set DATABASE_URL).")
+    meeting = make_meeting(body, state=Meeting.State.IN_SESSION)
+    SittingState.objects.filter(pk=meeting.pk).delete()
+    locked = threading.Event()
+    release = threading.Event()
+    outcome: list[object] = []
+
+    def holder():
+        try:
+            with transaction.atomic():
+                Meeting.objects.lock(meeting.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def inserter():
+        try:
+            locked.wait(10)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                SittingState.objects.create(meeting_id=meeting.pk)
+            outcome.append("inserted")
+        except Exception as exc:
+            outcome.append(exc)
+        finally:
+            release.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=holder), threading.Thread(target=inserter)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert outcome == ["inserted"]

@@ -64,7 +64,9 @@ def test_lock_reads_the_meeting_with_its_body_and_current_item(body):
         )
     assert len(queries) == 1
     if connection.features.has_select_for_update_of:
-        assert 'FOR UPDATE OF "meetings_meeting"' in queries[0]["sql"]
+        # Only the meeting's own row, and not its key (see the deadlock test
+        # in test_concurrency.py).
+        assert 'FOR NO KEY UPDATE OF "meetings_meeting"' in queries[0]["sql"]
 
 
 def test_appointments_are_forced_closed_and_secret_by_one_rule(
