@@ -47,8 +47,12 @@ def audit_record(
     obj=None,
     body=None,
     details: dict | None = None,
+    label: str = "system",
 ) -> AuditEntry:
-    """Append one entry to the chain. Never put a secret choice in ``details``."""
+    """Append one entry to the chain. Never put a secret choice in ``details``.
+
+    ``label`` names the actor when ``by`` is nobody (a command, the system).
+    """
     with transaction.atomic():
         _lock_chain()
         last = (
@@ -61,7 +65,7 @@ def audit_record(
             at=timezone.now(),
             actor=by if getattr(by, "pk", None) else None,
             actor_ref=getattr(by, "pk", None),
-            actor_label=by.display_name if getattr(by, "pk", None) else "system",
+            actor_label=by.display_name if getattr(by, "pk", None) else label,
             action=action,
             body=body,
             object_type=obj._meta.label_lower if obj is not None else "",
