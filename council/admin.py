@@ -1,4 +1,5 @@
 from allauth.account.decorators import secure_admin_login
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -7,7 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from council.audit import audit_record
 from council.auth import email_address_confirm
 from council.models import AuditEntry, Body, Mandate, PoliticalGroup, User
-from council.permissions import Action, bodies_of, can
+from council.permissions import (
+    ADMIN_ASSIGNABLE_ROLES,
+    KEYHOLDER_ROLES,
+    Action,
+    admin_may_edit_mandate,
+    bodies_of,
+    can,
+)
 
 
 def may_see_birth_dates(user) -> bool:
@@ -121,10 +129,45 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     ]
 
 
+KEYHOLDER_NOT_IN_ADMIN = _(
+    "Director-general and deputy mandates are set with the keyholder_mandate "
+    "command on the server, not in the admin."
+)
+
+
+class AdminMandateForm(forms.ModelForm):
+    """A mandate as the admin edits it: never a keyholder's role."""
+
+    class Meta:
+        model = Mandate
+        fields = ["person", "body", "role", "group", "start", "end"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "role" in self.fields:
+            self.fields["role"].choices = [
+                (value, label)
+                for value, label in self.fields["role"].choices
+                if value not in KEYHOLDER_ROLES
+            ]
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        # The choices already refuse it; this holds if they ever widen.
+        if role not in ADMIN_ASSIGNABLE_ROLES:
+            raise forms.ValidationError(KEYHOLDER_NOT_IN_ADMIN)
+        return role
+
+
 class MandateInline(admin.TabularInline):
     model = Mandate
+    form = AdminMandateForm
     extra = 0
     autocomplete_fields = ["person"]
+
+    def get_queryset(self, request):
+        # Keyholders' mandates are shown read-only on the mandates' own page.
+        return super().get_queryset(request).exclude(role__in=KEYHOLDER_ROLES)
 
 
 @admin.register(Body)
@@ -144,6 +187,20 @@ class MandateAdmin(AuditedAdmin):
     list_display = ["person", "body", "role", "group", "start", "end"]
     list_filter = ["body", "role", "group"]
     autocomplete_fields = ["person"]
+    form = AdminMandateForm
+
+    def has_change_permission(self, request, obj=None):
+        if not admin_may_edit_mandate(obj):
+            return False  # shown read-only, to a superuser too
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if not admin_may_edit_mandate(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset.exclude(role__in=KEYHOLDER_ROLES))
 
 
 @admin.register(AuditEntry)

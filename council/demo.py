@@ -11,6 +11,8 @@ from django.db import transaction
 
 from council.auth import email_address_confirm
 from council.models import Body, Mandate, PoliticalGroup, User
+from council.permissions import KEYHOLDER_ROLES
+from council.services import keyholder_mandate_create
 
 DEMO_PASSWORD = "demo-council-2026"
 DOMAIN = "val-de-meuse.example"
@@ -170,8 +172,16 @@ def _person(email: str, first: str, last: str, birth: datetime.date, **extra) ->
 
 
 def _mandate(person, body, role, start, group=None) -> None:
-    Mandate.objects.get_or_create(
-        person=person, body=body, role=role, defaults={"start": start, "group": group}
+    if Mandate.objects.filter(person=person, body=body, role=role).exists():
+        return
+    if role in KEYHOLDER_ROLES:
+        # Keyholders are made the one way the server allows, audited.
+        keyholder_mandate_create(
+            person=person, body=body, role=role, start=start, label="demo"
+        )
+        return
+    Mandate.objects.create(
+        person=person, body=body, role=role, start=start, group=group
     )
 
 

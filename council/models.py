@@ -2,8 +2,10 @@
 
 import datetime
 import hashlib
+import hmac
 import json
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -232,7 +234,11 @@ def canonical_json(data) -> str:
 
 
 class AuditEntry(models.Model):
-    """One link of the append-only, hash-chained audit log."""
+    """One link of the append-only, hash-chained audit log.
+
+    ``entry_hash`` is an HMAC-SHA256 under ``settings.AUDIT_KEY``, a key that is
+    not in the database, over the entry's fields and the previous entry's hash.
+    """
 
     GENESIS = "0" * 64
 
@@ -246,6 +252,9 @@ class AuditEntry(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
+    # The actor as recorded: deleting the user empties ``actor`` but not this,
+    # which is what the hash covers.
+    actor_ref = models.PositiveBigIntegerField(_("actor id"), null=True, blank=True)
     actor_label = models.CharField(_("actor"), max_length=300, blank=True)
     action = models.CharField(_("action"), max_length=100, db_index=True)
     body = models.ForeignKey(
@@ -287,7 +296,7 @@ class AuditEntry(models.Model):
             [
                 self.sequence,
                 self.at.isoformat(),
-                self.actor_id,
+                self.actor_ref,
                 self.actor_label,
                 self.action,
                 self.body_id,
@@ -297,4 +306,6 @@ class AuditEntry(models.Model):
                 self.previous_hash,
             ]
         )
-        return hashlib.sha256(material.encode()).hexdigest()
+        return hmac.new(
+            settings.AUDIT_KEY, material.encode(), hashlib.sha256
+        ).hexdigest()

@@ -92,6 +92,19 @@ ADMIN_MODELS_FOR_ACTION: dict[Action, frozenset[str]] = {
 }
 ADMIN_VERBS = ("view", "add", "change", "delete")
 
+# Keyholders (whoever may hold a sealing key) are never made in the admin, by
+# anyone: their mandates are set by the keyholder_mandate command alone.
+KEYHOLDER_ROLES: frozenset[str] = ROLES_FOR_ACTION[Action.HOLD_SEALING_KEY]
+ADMIN_ASSIGNABLE_ROLES: tuple[str, ...] = tuple(
+    role for role in Role.values if role not in KEYHOLDER_ROLES
+)
+
+
+def admin_may_edit_mandate(mandate: Mandate | None) -> bool:
+    """Whether the admin may change or delete this mandate (None: add one)."""
+    return mandate is None or mandate.role not in KEYHOLDER_ROLES
+
+
 NOT_ALLOWED = _("You are not allowed to do this.")
 
 

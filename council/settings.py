@@ -4,6 +4,9 @@
 # layer. DATABASE_URL switches to PostgreSQL and REDIS_URL to Redis. Every
 # variable is described in .env.example and README.md.
 
+import hashlib
+import hmac
+import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +30,24 @@ if not SECRET_KEY:
             "DJANGO_DEBUG is off."
         )
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+
+# The audit chain is authenticated with a key kept out of the database, so
+# that holding the database is not enough to rewrite it. Without AUDIT_KEY it
+# is derived from SECRET_KEY under a label of its own (rotating SECRET_KEY
+# then invalidates the chain: set AUDIT_KEY to keep them independent).
+AUDIT_KEY_MIN_LENGTH = 32
+_audit_key = env_str("AUDIT_KEY")
+if _audit_key or os.environ.get("AUDIT_KEY_FILE"):
+    if len(_audit_key) < AUDIT_KEY_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"AUDIT_KEY (or AUDIT_KEY_FILE) is {len(_audit_key)} characters long: "
+            f"use at least {AUDIT_KEY_MIN_LENGTH} random characters."
+        )
+    AUDIT_KEY = _audit_key.encode()
+else:
+    AUDIT_KEY = hmac.new(
+        SECRET_KEY.encode(), b"council.audit-chain.hmac-key.v1", hashlib.sha256
+    ).digest()
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -269,6 +290,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+# Where the audit chain's head is written after each verification and print,
+# outside the database, so that a truncated chain shows.
+AUDIT_ANCHOR_DIR = Path(
+    env_str("AUDIT_ANCHOR_DIR") or MEDIA_ROOT.parent / "audit-anchors"
+)
 MEDIA_URL = "/media-not-served/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

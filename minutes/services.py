@@ -14,7 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
-from council.audit import audit_record
+from council.audit import AuditHead, audit_anchor, audit_record
 from council.models import Body
 from council.permissions import Action, require
 from council.refusals import Refusal
@@ -566,11 +566,15 @@ def decision_record_correct(
     )
 
 
-def extract_of(record: DecisionRecord) -> pdf.Extract:
+def extract_of(
+    record: DecisionRecord, *, audit_head: AuditHead | None = None
+) -> pdf.Extract:
+    """What the printer needs of a record; ``audit_head`` is printed on it."""
     return pdf.Extract(
         content=record.content,
         fingerprint=record.fingerprint,
         verify_url=record.verification_url(),
+        audit_head=audit_head,
     )
 
 
@@ -630,8 +634,9 @@ def print_job_run(job_id: int) -> PrintJob | None:
             def progress(done: int) -> None:
                 PrintJob.objects.filter(pk=job_id).update(done=done)
 
+            head = audit_anchor()
             data = pdf.decision_extracts(
-                [extract_of(r) for r in found], progress=progress
+                [extract_of(r, audit_head=head) for r in found], progress=progress
             )
             # The batch was asked for by a POST: its records are printed by
             # whoever asked, each with the entry a single record gets.
@@ -647,6 +652,7 @@ def print_job_run(job_id: int) -> PrintJob | None:
                     minutes.content,
                     draft=not minutes.is_adopted,
                     version=minutes.version,
+                    audit_head=audit_anchor(),
                 )
             else:
                 data = pdf.attendance_register(minutes.content)

@@ -11,7 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from council.audit import audit_last_verification, audit_verify_and_record
+from council.audit import (
+    audit_anchor,
+    audit_last_verification,
+    audit_verify_and_record,
+)
 from council.models import Body
 from council.permissions import NOT_ALLOWED, Action, can, require
 from council.refusals import show_refusal
@@ -302,8 +306,13 @@ def minutes_pdf(request, meeting_id: int):
     minutes = _minutes(meeting)
     if not _may_read_minutes(request.user, minutes):
         raise PermissionDenied(NOT_ALLOWED)
+    # Anchoring writes the chain's head to a file outside the database, and
+    # only ever adds to it: opening the PDF changes nothing the site shows.
     data = pdf.minutes_document(
-        minutes.content, draft=not minutes.is_adopted, version=minutes.version
+        minutes.content,
+        draft=not minutes.is_adopted,
+        version=minutes.version,
+        audit_head=audit_anchor(),
     )
     return _pdf(data, f"minutes-{meeting.body.slug}-{meeting.number}.pdf")
 
@@ -380,7 +389,7 @@ def record_pdf(request, pk: int):
     record = _record(pk)
     require(request.user, Action.VIEW_RECORDS, record.body)
     # Opening is not printing: link prefetchers and mail scanners open links.
-    data = pdf.decision_extract(services.extract_of(record))
+    data = pdf.decision_extract(services.extract_of(record, audit_head=audit_anchor()))
     return _pdf(data, f"{record.reference.replace('/', '-')}.pdf")
 
 

@@ -247,3 +247,10 @@ def _site_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _audit_anchor_dir(settings, tmp_path):
+    """Each test anchors the audit chain in a directory of its own."""
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
+    return settings.AUDIT_ANCHOR_DIR

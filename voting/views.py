@@ -350,6 +350,7 @@ def announce(request, poll_id: int):
 
 
 @login_required
+@recent_login
 @require_http_methods(["GET", "POST"])
 def key_setup(request, slug: str):
     body = get_object_or_404(Body, slug=slug)

@@ -16,6 +16,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from council.audit import AuditHead
 from minutes import text as words
 from minutes.pdf import fonts
 from minutes.pdf.layout import (
@@ -40,6 +41,17 @@ class Extract:
     content: dict
     fingerprint: str
     verify_url: str
+    audit_head: AuditHead | None = None
+
+
+def _audit_line(head: AuditHead | None) -> str:
+    """The chain head the paper anchors, in monospace; empty without one."""
+    if head is None:
+        return ""
+    return _("Audit chain: entry %(sequence)s, %(hash)s") % {
+        "sequence": head.sequence,
+        "hash": f"<font face='{fonts.MONO}'>{head.short}</font>",
+    }
 
 
 def _mode(code: str) -> str:
@@ -217,7 +229,10 @@ def _extract_heading(extract: Extract) -> KeepTogether:
         st.small,
         markup=True,
     )
-    box = Table([[check], [fingerprint]], colWidths=[FRAME_WIDTH], hAlign="LEFT")
+    rows = [[check], [fingerprint]]
+    if extract.audit_head is not None:
+        rows.append([para(_audit_line(extract.audit_head), st.small, markup=True)])
+    box = Table(rows, colWidths=[FRAME_WIDTH], hAlign="LEFT")
     box.setStyle(
         TableStyle(
             [
@@ -394,8 +409,11 @@ def _minutes_item(item: dict) -> list:
     return story
 
 
-def minutes_document(content: dict, *, draft: bool, version: int) -> bytes:
-    """The full minutes of a sitting with signature blocks."""
+def minutes_document(
+    content: dict, *, draft: bool, version: int, audit_head: AuditHead | None = None
+) -> bytes:
+    """The full minutes of a sitting with signature blocks and, given one, the
+    head of the audit chain they anchor."""
     st = styles()
     body, meeting = content["body"], content["meeting"]
     tz = meeting["time_zone"]
@@ -449,6 +467,8 @@ def minutes_document(content: dict, *, draft: bool, version: int) -> bytes:
             para(_("Done in session, on the date stated above."), st.body),
             para(_("For the council,"), st.body),
         ]
+        if audit_head is not None:
+            closing.append(para(_audit_line(audit_head), st.small, markup=True))
         story.append(KeepTogether(closing + signature_blocks(_signatories(content))))
         return build(story, **_meta(content, title))
 

@@ -1,14 +1,20 @@
 """The audit log is a hash chain: any altered, deleted or reordered entry shows."""
 
+import hashlib
+import hmac
+import importlib
 import threading
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
+from django.utils import timezone
 
-from council.audit import audit_record, audit_verify
+from council.audit import audit_anchor, audit_record, audit_verify
 from council.models import AuditEntry
+from tests.council.test_settings import _child, settings_error
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +168,94 @@ def test_concurrent_writers_never_share_a_sequence(body):
     assert len(sequences) == threads_count * per_thread
     assert sorted(sequences) == list(range(1, threads_count * per_thread + 1))
     assert audit_verify().problems == []
+
+
+# ---- the key outside the database ---------------------------------------------
+
+_KEY = """
+import hashlib, hmac, council.settings as s
+print(hmac.new(s.AUDIT_KEY, b"probe", hashlib.sha256).hexdigest())
+"""
+
+
+def _key_probe(**env) -> str:
+    result = _child(_KEY, **({"AUDIT_KEY": None, "AUDIT_KEY_FILE": None} | env))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_audit_key_is_derived_from_the_secret_key_under_its_own_label():
+    derived = _key_probe(DJANGO_SECRET_KEY="secret-one")
+    assert derived == _key_probe(DJANGO_SECRET_KEY="secret-one")
+    assert derived != _key_probe(DJANGO_SECRET_KEY="secret-two")
+    raw = hmac.new(b"secret-one", b"probe", hashlib.sha256).hexdigest()
+    assert derived != raw
+
+
+def test_the_audit_key_is_read_from_the_environment_or_a_file(tmp_path):
+    key = "k" * 40
+    (tmp_path / "audit-key").write_text(key + "\n")
+    direct = _key_probe(AUDIT_KEY=key, DJANGO_SECRET_KEY="secret-one")
+    assert direct == hmac.new(key.encode(), b"probe", hashlib.sha256).hexdigest()
+    assert direct == _key_probe(
+        AUDIT_KEY_FILE=str(tmp_path / "audit-key"), DJANGO_SECRET_KEY="secret-two"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"AUDIT_KEY": "short"}, "AUDIT_KEY (or AUDIT_KEY_FILE) is 5 characters long"),
+        ({"AUDIT_KEY_FILE": "/nonexistent/audit-key"}, "cannot be read"),
+        ({"AUDIT_KEY_FILE": "/dev/null"}, "is 0 characters long"),
+    ],
+    ids=["short", "missing-file", "empty-file"],
+)
+def test_a_bad_audit_key_stops_start_up(env, message):
+    assert message in settings_error(**env)
+
+
+def test_entries_are_keyed_by_the_server_secret(chain, settings):
+    """The same entry under another key does not verify: the key is not in the
+    database."""
+    assert audit_verify().intact
+    settings.AUDIT_KEY = b"another key entirely, as a copy of the database has"
+    assert {p.sequence for p in audit_verify().problems} == {1, 2, 3, 4, 5}
+
+
+def test_verify_audit_prints_the_head_and_the_anchors_checked(chain, capsys):
+    audit_anchor()
+    call_command("verify_audit")
+    out = capsys.readouterr().out
+    head = AuditEntry.objects.get(sequence=5).entry_hash[:16]
+    assert f"Head: entry 5, {head}; 1 anchored head(s) checked." in out
+
+
+def test_the_migration_rekeys_an_intact_unkeyed_chain_and_keeps_a_break(body, clerk):
+    """Entries written before the key re-verify; a break found stays reported."""
+    migration = importlib.import_module("council.migrations.0003_audit_keyed_chain")
+    previous = AuditEntry.GENESIS
+    for n in range(1, 5):
+        entry = AuditEntry(
+            sequence=n,
+            at=timezone.now(),
+            actor=clerk,
+            actor_label=clerk.display_name,
+            action=f"meeting.step{n}",
+            body=body,
+            details={"n": n},
+            previous_hash=previous,
+        )
+        entry.details_digest = entry.compute_details_digest()
+        entry.entry_hash = hashlib.sha256(
+            migration._material(entry, clerk.pk)
+        ).hexdigest()
+        entry.save()
+        previous = entry.entry_hash
+    AuditEntry.objects.filter(sequence=4).update(action="forged")
+    migration.rekey_chain(django_apps, None)
+    assert set(AuditEntry.objects.values_list("actor_ref", flat=True)) == {clerk.pk}
+    assert [(p.sequence, p.reason) for p in audit_verify().problems] == [
+        (4, "does not follow the previous entry"),
+        (4, "entry was altered"),
+    ]

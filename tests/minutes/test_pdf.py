@@ -8,16 +8,19 @@ import subprocess
 
 import pypdf
 import pytest
+from django.urls import reverse
 from django.utils.translation import gettext, override
 from PIL import Image
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from council.models import Body
+from council import audit
+from council.models import AuditEntry, Body
 from minutes import pdf, services
 from minutes.models import fingerprint_of
 from minutes.pdf import fonts
 from minutes.pdf.layout import QrCode
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -280,3 +283,62 @@ def test_markup_characters_in_names_and_titles_are_printed_as_text(drafted):
     assert "O'Brien & Fils <i>" in words
     assert "<font size=80>Grand</font>" in words
     assert "<para>Texte</para> & suite." in words
+
+
+# ---- the audit chain's head, anchored by the paper --------------------------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def _audit_line(sequence: int, entry_hash: str, language: str = "fr") -> str:
+    """The line as the body's language words it (the bodies here are French)."""
+    with override(language):
+        wording = gettext("Audit chain: entry %(sequence)s, %(hash)s")
+    return wording % {"sequence": sequence, "hash": entry_hash[:16]}
+
+
+def _anchored() -> set[tuple[int, str]]:
+    return audit.audit_anchors()
+
+
+def test_a_decision_extract_prints_the_audit_chain_head_and_anchors_it(
+    issued, clerk, media
+):
+    response = client_for(clerk).get(reverse("minutes:record_pdf", args=[issued[0].pk]))
+    head = AuditEntry.objects.order_by("-sequence").first()
+    _reader, text = read(response.content)
+    assert _audit_line(head.sequence, head.entry_hash) in flat(text)
+    assert (head.sequence, head.entry_hash) in _anchored()
+
+
+def test_the_minutes_print_the_audit_chain_head_and_anchor_it(drafted, clerk, media):
+    meeting = drafted.meeting
+    response = client_for(clerk).get(reverse("minutes:minutes_pdf", args=[meeting.pk]))
+    head = AuditEntry.objects.order_by("-sequence").first()
+    _reader, text = read(response.content)
+    assert _audit_line(head.sequence, head.entry_hash) in flat(text)
+    assert (head.sequence, head.entry_hash) in _anchored()
+
+
+def test_batch_prints_carry_the_head_on_every_extract(issued, sitting, clerk, media):
+    job = services.print_job_start(meeting=sitting.meeting, by=clerk, kind="decisions")
+    head = AuditEntry.objects.order_by("-sequence").first()
+    job = services.print_job_run(job.pk)
+    reader = pypdf.PdfReader(io.BytesIO(job.file.read()))
+    line = _audit_line(head.sequence, head.entry_hash)
+    assert all(line in flat(page.extract_text()) for page in reader.pages)
+    assert (head.sequence, head.entry_hash) in _anchored()
+
+
+def test_an_extract_prints_the_head_it_is_given_and_none_without(issued):
+    head = audit.AuditHead(42, "ab" * 32)
+    _reader, text = read(
+        pdf.decision_extract(services.extract_of(issued[0], audit_head=head))
+    )
+    assert _audit_line(42, head.entry_hash) in flat(text)
+    _reader, text = read(pdf.decision_extract(services.extract_of(issued[0])))
+    assert "abababababababab" not in flat(text)

@@ -5,8 +5,10 @@ from council.audit import audit_verify_and_record
 
 class Command(BaseCommand):
     help = (
-        "Check the audit hash chain and record the result in it; fail on any "
-        "altered or reordered entry."
+        "Check the audit chain (hashes keyed by AUDIT_KEY, links, and the heads "
+        "anchored in AUDIT_ANCHOR_DIR), record the result in it and anchor its "
+        "new head; fail on any altered, deleted, reordered, forged or truncated "
+        "entry."
     )
 
     def handle(self, *args, **options):
@@ -20,3 +22,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Audit chain intact: {report.entries} entries.")
         )
+        if report.entries:
+            self.stdout.write(
+                f"Head: entry {report.last_sequence}, {report.head_hash[:16]}; "
+                f"{report.anchors_checked} anchored head(s) checked."
+            )
