@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from council.audit import (
     audit_anchor,
+    audit_head,
     audit_last_verification,
     audit_verify_and_record,
 )
@@ -306,13 +307,13 @@ def minutes_pdf(request, meeting_id: int):
     minutes = _minutes(meeting)
     if not _may_read_minutes(request.user, minutes):
         raise PermissionDenied(NOT_ALLOWED)
-    # Anchoring writes the chain's head to a file outside the database, and
-    # only ever adds to it: opening the PDF changes nothing the site shows.
+    # GET shows: the head is printed, and anchored outside the database by
+    # the POSTs that print or verify (print jobs, marking printed, checks).
     data = pdf.minutes_document(
         minutes.content,
         draft=not minutes.is_adopted,
         version=minutes.version,
-        audit_head=audit_anchor(),
+        audit_head=audit_head(),
     )
     return _pdf(data, f"minutes-{meeting.body.slug}-{meeting.number}.pdf")
 
@@ -389,7 +390,7 @@ def record_pdf(request, pk: int):
     record = _record(pk)
     require(request.user, Action.VIEW_RECORDS, record.body)
     # Opening is not printing: link prefetchers and mail scanners open links.
-    data = pdf.decision_extract(services.extract_of(record, audit_head=audit_anchor()))
+    data = pdf.decision_extract(services.extract_of(record, audit_head=audit_head()))
     return _pdf(data, f"{record.reference.replace('/', '-')}.pdf")
 
 
@@ -400,6 +401,8 @@ def record_mark_printed(request, pk: int):
     require(request.user, Action.PRINT_RECORDS, record.body)
     try:
         services.decision_record_mark_printed(record=record, by=request.user)
+        # The paper now carries a head at or below this one: anchor it.
+        audit_anchor()
         messages.success(
             request,
             _("Record %(reference)s is marked printed.")

@@ -305,23 +305,29 @@ def _anchored() -> set[tuple[int, str]]:
     return audit.audit_anchors()
 
 
-def test_a_decision_extract_prints_the_audit_chain_head_and_anchors_it(
+def test_a_decision_extract_prints_the_audit_chain_head_and_marking_it_anchors_it(
     issued, clerk, media
 ):
+    before = _anchored()
     response = client_for(clerk).get(reverse("minutes:record_pdf", args=[issued[0].pk]))
     head = AuditEntry.objects.order_by("-sequence").first()
     _reader, text = read(response.content)
     assert _audit_line(head.sequence, head.entry_hash) in flat(text)
-    assert (head.sequence, head.entry_hash) in _anchored()
+    assert _anchored() == before  # GET shows, it writes nothing
+    client_for(clerk).post(reverse("minutes:record_printed", args=[issued[0].pk]))
+    newest = AuditEntry.objects.order_by("-sequence").first()
+    assert newest.sequence > head.sequence
+    assert (newest.sequence, newest.entry_hash) in _anchored()
 
 
-def test_the_minutes_print_the_audit_chain_head_and_anchor_it(drafted, clerk, media):
+def test_the_minutes_print_the_audit_chain_head(drafted, clerk, media):
     meeting = drafted.meeting
+    before = _anchored()
     response = client_for(clerk).get(reverse("minutes:minutes_pdf", args=[meeting.pk]))
     head = AuditEntry.objects.order_by("-sequence").first()
     _reader, text = read(response.content)
     assert _audit_line(head.sequence, head.entry_hash) in flat(text)
-    assert (head.sequence, head.entry_hash) in _anchored()
+    assert _anchored() == before  # GET shows, it writes nothing
 
 
 def test_batch_prints_carry_the_head_on_every_extract(issued, sitting, clerk, media):
