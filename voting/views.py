@@ -3,9 +3,12 @@
 from functools import wraps
 from urllib.parse import urlencode
 
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -139,13 +142,8 @@ def poll_vote(request, poll_id: int):
 @login_required
 @require_POST
 @recent_login
-def poll_cast(request, poll_id: int):
-    """Step two of a secret ballot: seal it. The tracker is shown this once.
-
-    A sync view: under ASGI, Django runs each request's sync code on a thread
-    of that request's own, so ballots cast at the same moment do not queue
-    behind one another, and the answer is sent after the commit.
-    """
+def _poll_cast(request, poll_id: int):
+    """Step two of a secret ballot: seal it. The tracker is shown this once."""
     poll = _poll(poll_id)
     require(request.user, Action.VOTE, poll.item.meeting.body)
     form = BallotForm(request.POST, poll=poll)
@@ -163,6 +161,25 @@ def poll_cast(request, poll_id: int):
             status=409,
         )
     return render(request, "voting/receipt.html", {"poll": poll, "result": result})
+
+
+async def poll_cast(request, poll_id: int):
+    """Under ASGI, cast on a worker thread of its own, not the one shared thread.
+
+    Django runs every sync view of a process on one thread, so a room voting
+    at the same moment queued its ballots one behind the other, each waiting
+    for the last one's queries and commit. Here each cast gets a pool thread
+    and its own database connection (closed, or handed back to the pool,
+    after the call); the service's transaction, the unique constraint and
+    the poll's share lock keep it correct side by side. The answer is still
+    sent only after the commit. Under WSGI (and Django's test client) the
+    request's own thread is free anyway and runs it.
+    """
+    if isinstance(request, ASGIRequest):
+        run = database_sync_to_async(_poll_cast, thread_sensitive=False)
+    else:
+        run = sync_to_async(_poll_cast, thread_sensitive=True)
+    return await run(request, poll_id)
 
 
 @login_required
