@@ -7,21 +7,20 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "council.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from meetings.live import serving  # noqa: E402
 from meetings.routing import websocket_urlpatterns  # noqa: E402
 
-# serving: the live sitting's pushes wait on this server's event loop.
+# serving: the live sitting's pushes wait on this server's event loop. Every
+# websocket's origin is checked here; the routes say which need the session
+# (meetings.routing).
 application = serving(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-            ),
+            "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
         }
     )
 )

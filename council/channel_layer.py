@@ -19,6 +19,10 @@ class BlockingPoolRedisChannelLayer(RedisChannelLayer):
     def create_pool(self, index):
         host = dict(self.hosts[index])
         address = host.pop("address")
+        # A receive blocks up to brpop_timeout in Redis; the socket must wait
+        # longer than that, or an idle receive fails (redis-py's default read
+        # timeout is 5 s, the same as channels_redis's brpop_timeout).
+        host.setdefault("socket_timeout", self.brpop_timeout + 5)
         return BlockingConnectionPool.from_url(
             address,
             max_connections=self.pool_size,

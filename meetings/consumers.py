@@ -15,6 +15,7 @@ import time
 import uuid
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -118,15 +119,35 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
     channel_layer_alias = "sitting-sockets-use-the-relay"
     actions: tuple[str, ...] = ("resync", "sync")
 
-    async def _join(self, meeting: Meeting) -> None:
-        self.meeting_id = meeting.pk
-        self.group = live.group_name(meeting.pk, self.audience)
-        self.bad_messages = 0
-        self.connection_id = uuid.uuid4().hex
-        await self.accept()
+    async def dispatch(self, message):
+        """Hand a message to its handler, with no hop to the one sync thread.
+
+        Channels first closes the stale database connections of the process's
+        one sync thread before each message. These consumers never query on
+        that thread (their queries run in ``db_call``, which closes its own
+        connections), and in a storm of reconnects that hop made every
+        connect and every disconnect of the process queue on one thread.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    def _relay(self, meeting_id: int):
+        """The process's relay, and this socket's group on it."""
+        self.meeting_id = meeting_id
+        self.group = live.group_name(meeting_id, self.audience)
         layer = get_channel_layer()
         if layer is not None:
             self.relay = live.relay_for(layer)
+
+    async def _join(self, meeting_id: int) -> None:
+        if not hasattr(self, "group"):
+            self._relay(meeting_id)
+        self.bad_messages = 0
+        self.connection_id = uuid.uuid4().hex
+        await self.accept()
+        if hasattr(self, "relay"):
             await self.relay.join(self.group, self)
         user = self.scope.get("user")
         await self.send(
@@ -143,9 +164,21 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         if hasattr(self, "relay"):
             await self.relay.leave(self.group, self)
 
-    async def send_snapshot(self) -> None:
+    def _relayed(self) -> int | None:
+        """The last version the relay received for this socket's audience."""
+        return self.relay.version_of(self.group) if hasattr(self, "relay") else None
+
+    async def send_snapshot(self, *, connecting: bool = False) -> None:
+        """The snapshot; on connect, the relay's latest one if cached (no query).
+
+        A resync or a client behind always reads the stored version: it may
+        have missed a push the relay missed too.
+        """
+        relayed = self._relayed() if connecting else None
         await self.send(
-            text_data=await live.snapshot_message(self.meeting_id, self.audience)
+            text_data=await live.snapshot_message(
+                self.meeting_id, self.audience, relayed
+            )
         )
 
     async def error(self, code: str, message: str, bad: bool = True) -> None:
@@ -212,11 +245,11 @@ class SittingConsumer(_SittingConsumerBase):
         if meeting is None or not may_follow:
             await self.close(code=4403)
             return
-        await self._join(meeting)
+        await self._join(meeting.pk)
         if self.attends:
             await _connected(meeting, user, self.connection_id, track=True)
             self.tracked = True
-        await self.send_snapshot()
+        await self.send_snapshot(connecting=True)
 
     async def disconnect(self, code):
         await super().disconnect(code)
@@ -267,9 +300,13 @@ class PublicSittingConsumer(_SittingConsumerBase):
 
     async def connect(self):
         meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
-        meeting = await _meeting(meeting_id)
-        if meeting is None or not meeting.is_published:
-            await self.close(code=4404)
-            return
-        await self._join(meeting)
-        await self.send_snapshot()
+        self._relay(meeting_id)
+        # A public snapshot is cached only for a meeting found published, and
+        # a meeting once published stays so: no need to read it again.
+        if live.cached_version(meeting_id, self.audience) is None:
+            meeting = await _meeting(meeting_id)
+            if meeting is None or not meeting.is_published:
+                await self.close(code=4404)
+                return
+        await self._join(meeting_id)
+        await self.send_snapshot(connecting=True)

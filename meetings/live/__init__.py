@@ -12,6 +12,8 @@
 """
 
 from meetings.live.connect import (
+    cached_message,
+    cached_version,
     connection_closed,
     connection_opened,
     published_version,
@@ -51,6 +53,8 @@ __all__ = [
     "Speech",
     "build_snapshot",
     "build_snapshots",
+    "cached_message",
+    "cached_version",
     "connection_closed",
     "connection_opened",
     "db_call",

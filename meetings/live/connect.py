@@ -1,8 +1,10 @@
 """What a client gets when it connects or falls behind, and its cache.
 
 A connecting client is sent the last pushed snapshot of its audience, as
-stored by the publisher: a storm of reconnects reads one row per client and
-builds nothing, and the text is serialised once per version in each process.
+stored by the publisher: a storm of reconnects builds nothing, and the text is
+serialised once per version in each process. When the process's relay has
+received the push of the cached version (it follows the audience's group), the
+client gets the cached text with no query at all; otherwise one row is read.
 If the latest change is not pushed yet (or never was), it is pushed first,
 once for all the clients of the process that connect meanwhile. The client
 joins its group before this, so any later push reaches it as an update.
@@ -71,14 +73,69 @@ async def _catch_up(meeting_id: int) -> None:
             del _catching_up[meeting_id]
 
 
-async def snapshot_message(meeting_id: int, audience: str) -> str:
-    """The full snapshot message of the audience, as sent."""
+_reading: dict[tuple[int, str, int | None], asyncio.Task] = {}
+
+
+async def _read_stored(
+    meeting_id: int, audience: str, known: int | None
+) -> tuple[int, int, str] | None:
+    """``_stored``, read once for all the clients of the process asking meanwhile.
+
+    In a storm of reconnects after a push, every client finds the cache one
+    version behind at the same moment: one of them reads the row, the others
+    wait for its answer (the same question: same audience, same cached version).
+    """
+    loop = asyncio.get_running_loop()
+    key = (meeting_id, audience, known)
+    task = _reading.get(key)
+    if task is None or task.done() or task.get_loop() is not loop:
+        task = loop.create_task(
+            db_call(_stored)(meeting_id, audience, known),
+            context=contextvars.Context(),
+        )
+        _reading[key] = task
+        task.add_done_callback(
+            lambda done: _reading.pop(key) if _reading.get(key) is done else None
+        )
+    return await asyncio.shield(task)
+
+
+def cached_version(meeting_id: int, audience: str) -> int | None:
+    """The version of the audience's snapshot cached in this process, if any."""
+    cached = _snapshot_cache.get((meeting_id, audience))
+    return cached[0] if cached else None
+
+
+def cached_message(meeting_id: int, audience: str, relayed: int | None) -> str | None:
+    """The cached snapshot message of the audience if it is of version ``relayed``.
+
+    ``relayed`` is the last version this process's relay received for the
+    audience (``Relay.version_of``): when the cache holds that version, it is
+    the latest pushed one, and it costs no query.
+    """
+    cached = _snapshot_cache.get((meeting_id, audience))
+    if cached is not None and relayed is not None and cached[0] == relayed:
+        return cached[1]
+    return None
+
+
+async def snapshot_message(
+    meeting_id: int, audience: str, relayed: int | None = None
+) -> str:
+    """The full snapshot message of the audience, as sent.
+
+    With ``relayed`` (see ``cached_message``) the cached text of that version
+    is sent as it is; otherwise the stored version is read (one query).
+    """
+    text = cached_message(meeting_id, audience, relayed)
+    if text is not None:
+        return text
     cached = _snapshot_cache.get((meeting_id, audience))
     known = cached[0] if cached else None
-    row = await db_call(_stored)(meeting_id, audience, known)
+    row = await _read_stored(meeting_id, audience, known)
     if row is None or row[1] < row[0]:
         await _catch_up(meeting_id)
-        row = await db_call(_stored)(meeting_id, audience, known)
+        row = await _read_stored(meeting_id, audience, known)
     version = row[1] if row else 0
     if cached and version == cached[0]:
         return cached[1]

@@ -156,6 +156,15 @@ def _update_texts(
 def prepare_update(meeting_id: int) -> dict[str, str] | None:
     """Build, diff and record the next update of each audience; its texts.
 
+    None when there is nothing new to push (see ``_prepare_update``).
+    """
+    prepared = _prepare_update(meeting_id)
+    return prepared[1] if prepared else None
+
+
+def _prepare_update(meeting_id: int) -> tuple[int, dict[str, str]] | None:
+    """The version recorded as pushed and each audience's update text.
+
     None when there is nothing new to push. No lock is held and no
     transaction is open while building: ballots keep committing. Instead the
     push is recorded only if, when it is recorded, (a) no other publisher (of
@@ -184,7 +193,7 @@ def prepare_update(meeting_id: int) -> dict[str, str] | None:
         if SittingState.objects.filter(pk=meeting_id, **unchanged).update(
             published_version=read.version, **record
         ):
-            return texts
+            return read.version, texts
         row = (
             SittingState.objects.filter(pk=meeting_id)
             .values_list("version", "published_version", "members_json", "public_json")
@@ -208,18 +217,23 @@ def prepare_update(meeting_id: int) -> dict[str, str] | None:
 
 async def publish(meeting_id: int) -> None:
     """Push the latest state of the sitting to both audiences, if it moved on."""
-    texts = await db_call(prepare_update)(meeting_id)
-    if not texts:
+    prepared = await db_call(_prepare_update)(meeting_id)
+    if not prepared:
         return
+    version, texts = prepared
     layer = get_channel_layer()
     if layer is None:
         return
     for audience, text in texts.items():
         group = group_name(meeting_id, audience)
+        message = {
+            "type": "sitting.message",
+            "group": group,
+            "text": text,
+            "version": version,
+        }
         try:
-            await layer.group_send(
-                group, {"type": "sitting.message", "group": group, "text": text}
-            )
+            await layer.group_send(group, message)
         except Exception:
             # A lost push is healed by the next update's version chain or a
             # resync; it must never fail the change that was committed.

@@ -7,11 +7,17 @@ no channel of their own: with Redis, a message per socket would cost a round
 trip each on the receiving side, and a receive loop per socket.
 
 A message on a group is ``{"type": "sitting.message", "group": <group>,
-"text": <the JSON text to send as it is>}`` (see ``publisher.publish``). The
-relay's channel leaves a group when its last local socket does, and the
-relay stops when it serves no group. If receiving fails (the layer lost its
-connection), it waits a second and receives again; the clients' ``sync``
-heals any message lost meanwhile.
+"text": <the JSON text to send as it is>, "version": <the version pushed>}``
+(see ``publisher.publish``). The relay remembers the last version pushed on
+each group it follows (``version_of``): a connecting client is then served the
+cached snapshot of that version with no query (see ``connect``).
+
+The relay's channel leaves a group ``LINGER`` seconds after its last local
+socket did (a page reloaded, or every client coming back after a network cut,
+finds the relay still following and its versions known), and the relay stops
+when it serves no group. If receiving fails (the layer lost its connection),
+it forgets the versions it knew, waits a second and receives again; the
+clients' ``sync`` heals any message lost meanwhile.
 """
 
 import asyncio
@@ -19,6 +25,8 @@ import contextvars
 import logging
 
 logger = logging.getLogger(__name__)
+
+LINGER = 30.0  # seconds a group is still followed after its last local socket left
 
 
 class Relay:
@@ -30,6 +38,8 @@ class Relay:
         self.local: dict[str, set] = {}
         self.task: asyncio.Task | None = None
         self.lock = asyncio.Lock()
+        self.versions: dict[str, int] = {}  # group -> last version received
+        self.lingering: dict[str, asyncio.TimerHandle] = {}
 
     async def join(self, group: str, consumer) -> None:
         """Deliver the group's messages to ``consumer`` (``await consumer.send``)."""
@@ -41,23 +51,46 @@ class Relay:
                 self.task = asyncio.get_running_loop().create_task(
                     self._run(), context=contextvars.Context()
                 )
-        if group not in self.local:
-            self.local[group] = set()
-            await self.layer.group_add(group, self.channel)
-        self.local[group].add(consumer)
+            linger = self.lingering.pop(group, None)
+            if linger is not None:
+                linger.cancel()
+            if group not in self.local:
+                self.local[group] = set()
+                await self.layer.group_add(group, self.channel)
+            self.local[group].add(consumer)
+
+    def version_of(self, group: str) -> int | None:
+        """The last version pushed on ``group`` since the relay follows it, if any."""
+        return self.versions.get(group)
 
     async def leave(self, group: str, consumer) -> None:
         members = self.local.get(group)
         if members is None:
             return
         members.discard(consumer)
-        if not members:
-            del self.local[group]
-            await self.layer.group_discard(group, self.channel)
-        if not self.local and self.task is not None:
-            self.task.cancel()
-            self.task = None
-            self.channel = None
+        if not members and group not in self.lingering:
+            self.lingering[group] = asyncio.get_running_loop().call_later(
+                LINGER, self._stop_following, group
+            )
+
+    def _stop_following(self, group: str) -> None:
+        self.lingering.pop(group, None)
+        asyncio.get_running_loop().create_task(
+            self._discard(group), context=contextvars.Context()
+        )
+
+    async def _discard(self, group: str) -> None:
+        async with self.lock:
+            if self.local.get(group) or group in self.lingering:
+                return  # a socket joined meanwhile
+            self.local.pop(group, None)
+            self.versions.pop(group, None)
+            if self.channel is not None:
+                await self.layer.group_discard(group, self.channel)
+            if not self.local and self.task is not None:
+                self.task.cancel()
+                self.task = None
+                self.channel = None
 
     async def _run(self) -> None:
         channel = self.channel
@@ -68,9 +101,15 @@ class Relay:
                 raise
             except Exception:
                 logger.exception("sitting relay could not receive")
+                # Pushes may have been lost meanwhile.
+                self.versions.clear()
                 await asyncio.sleep(1)
                 continue
-            for consumer in list(self.local.get(message.get("group", ""), ())):
+            group = message.get("group", "")
+            version = message.get("version")
+            if isinstance(version, int) and version > self.versions.get(group, -1):
+                self.versions[group] = version
+            for consumer in list(self.local.get(group, ())):
                 try:
                     await consumer.send(text_data=message["text"])
                 except Exception:  # noqa: S112 - one closed socket must not stop the rest

@@ -78,3 +78,11 @@ async def test_stock_layer_fails_under_the_same_burst():
     if not errors:
         pytest.skip("this redis-py no longer caps its pool; the workaround is moot")
     assert {type(e).__name__ for e in errors} == {"MaxConnectionsError"}
+
+
+def test_an_idle_receive_waits_longer_than_redis_blocks():
+    # redis-py's default read timeout equals channels_redis's brpop_timeout:
+    # an idle receive failed with a timeout every few seconds.
+    layer = BlockingPoolRedisChannelLayer(hosts=[{"address": os.environ["REDIS_URL"]}])
+    pool = layer.create_pool(0)
+    assert pool.connection_kwargs["socket_timeout"] > layer.brpop_timeout

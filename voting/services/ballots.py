@@ -6,9 +6,10 @@ Ballot row, written in one transaction; the unique constraint on
 Participation refuses a second one even from concurrent requests.
 """
 
+import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -107,6 +108,33 @@ def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
     return vote
 
 
+def _participation_insert(poll: Poll, member) -> bool:
+    """Record that ``member`` takes part; False if they already had.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite): the
+    unique constraint on (poll, member) is the guard, and a concurrent insert
+    of the same pair waits for the other's transaction to end.
+    """
+    meta = Participation._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(meta.get_field(name).column)
+        for name in ("id", "poll", "member", "sealed")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - from the model
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            [
+                meta.pk.get_db_prep_value(uuid.uuid4(), connection),
+                poll.pk,
+                member.pk,
+                False,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
 def valid_secret_choices(poll: Poll) -> set[str]:
     if poll.item.kind == poll.item.Kind.APPOINTMENT:
         return {VoteChoice.BLANK} | {
@@ -125,18 +153,14 @@ def secret_ballot_cast(*, poll: Poll, by, choice: str) -> CastResult:
         raise Refusal(BAD_CHOICE)
     with transaction.atomic():
         poll = _lock_open_poll(poll, share=True)
-        if Participation.objects.filter(poll=poll, member=by).exists():
+        if not _participation_insert(poll, by):
+            # Already voted, or a concurrent request of the same member won
+            # the race (the insert waited for its commit).
             return CastResult(recorded=False)
         if not may_vote_now(poll.item, by):
-            raise Refusal(NOT_ELIGIBLE)
+            raise Refusal(NOT_ELIGIBLE)  # and the participation is rolled back
         ciphertext = sealing.seal_choice(choice, bytes(poll.public_key))
         tracker = sealing.tracker_of(ciphertext)
-        try:
-            with transaction.atomic():
-                Participation.objects.create(poll=poll, member=by)
-        except IntegrityError:
-            # A concurrent request of the same member won the race.
-            return CastResult(recorded=False)
         Ballot.objects.create(poll=poll, ciphertext=ciphertext, tracker=tracker)
         # No audit entry per secret ballot: the chain's timestamps would order
         # participants by casting time, a step towards pairing them with

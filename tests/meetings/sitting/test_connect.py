@@ -1,5 +1,6 @@
 """Connecting costs a fixed, small number of queries, whatever the council's size."""
 
+import asyncio
 from contextlib import contextmanager
 
 import pytest
@@ -9,7 +10,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
 from council.asgi import application
-from meetings.live import connect
+from meetings.live import PUBLIC, connect
+from meetings.live.relay import _relays as relays
 from tests.conftest import cookie_for
 from tests.factories import arrive, make_member
 from tests.meetings.sitting.test_websocket import HEADERS, next_of
@@ -66,8 +68,22 @@ async def test_public_connect_reads_the_meeting_and_the_stored_snapshot(
         member = await database_sync_to_async(make_member)(body)
         await database_sync_to_async(arrive)(live_meeting, member)
     await _connect(live_meeting)  # catches up with the arrivals
-    large = await _connect(live_meeting)  # served from this process's cache
-    assert len(large) == 2
+    # Served from this process's cache: the relay received the push of the
+    # cached version, so neither the meeting nor the version is read.
+    large = await _connect(live_meeting)
+    assert len(large) == 0
+
+
+async def test_a_public_connect_reads_again_when_the_relay_missed_pushes(
+    live_meeting,
+):
+    await _connect(live_meeting)
+    await _connect(live_meeting)
+    assert len(await _connect(live_meeting)) == 0
+    for relay in relays.values():
+        relay.versions.clear()  # as after the relay lost its connection
+    # The stored version is read again; the meeting is known to be published.
+    assert len(await _connect(live_meeting)) == 1
 
 
 async def test_a_member_reconnecting_costs_the_same_in_a_larger_council(
@@ -82,5 +98,18 @@ async def test_a_member_reconnecting_costs_the_same_in_a_larger_council(
     large = await _connect(live_meeting, councillor)
     # The session and its user, the meeting, the roles, the connection
     # recorded, the register's check that the member is already present (in
-    # its transaction), the stored snapshot.
-    assert len(large) == len(small) <= 9
+    # its transaction); the snapshot is the cached one the relay last received.
+    assert len(large) == len(small) <= 8
+
+
+async def test_clients_finding_the_cache_behind_at_once_read_the_row_once(
+    live_meeting,
+):
+    await _connect(live_meeting)
+    connect._snapshot_cache.clear()
+    with every_query() as seen:
+        texts = await asyncio.gather(
+            *(connect.snapshot_message(live_meeting.pk, PUBLIC) for _ in range(10))
+        )
+    assert len(seen) == 1
+    assert len(set(texts)) == 1 and '"type":"snapshot"' in texts[0]
