@@ -14,7 +14,7 @@ import zoneinfo
 import nh3
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, npgettext
 
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)(.+?)(?<=\S)\*(?![*\w])")
@@ -164,10 +164,7 @@ def outcome_lines(vote: dict | None) -> list[str]:
                 }
             )
     else:
-        lines = [
-            _("Public vote: %(yes)d for, %(no)d against, %(abstain)d abstaining.")
-            % {k: vote.get(k, 0) for k in ("yes", "no", "abstain")}
-        ]
+        lines = [_("Public vote: %(yes)s, %(no)s, %(abstain)s.") % _counts(vote)]
         if vote.get("names_against"):
             lines.append(
                 _("Voted against: %(names)s.")
@@ -179,6 +176,21 @@ def outcome_lines(vote: dict | None) -> list[str]:
                 % {"names": ", ".join(vote["names_abstaining"])}
             )
     return lines + _decision_lines(vote)
+
+
+def _counts(vote: dict) -> dict[str, str]:
+    """Each count of a public vote with its noun, singular or plural as it takes."""
+    yes, no, abstain = (vote.get(k, 0) for k in ("yes", "no", "abstain"))
+    return {
+        "yes": npgettext("vote count", "%(count)d for", "%(count)d for", yes)
+        % {"count": yes},
+        "no": npgettext("vote count", "%(count)d against", "%(count)d against", no)
+        % {"count": no},
+        "abstain": npgettext(
+            "vote count", "%(count)d abstaining", "%(count)d abstaining", abstain
+        )
+        % {"count": abstain},
+    }
 
 
 def _decision_lines(vote: dict) -> list[str]:

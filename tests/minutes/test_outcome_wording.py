@@ -105,7 +105,7 @@ WORDING = {
         "Ont voté contre : Anne Piron, Luc Wéry, Eva Nys. "
         "Se sont abstenus : Jo Dardenne. La proposition est adoptée.",
         "public_rejected_on_a_tie": "Vote public : 20 voix pour, 20 contre, "
-        "1 abstentions. Ont voté contre : Anne Piron. La proposition est rejetée.",
+        "1 abstention. Ont voté contre : Anne Piron. La proposition est rejetée.",
         "public_void": "Vote public : 0 voix pour, 0 contre, 5 abstentions. "
         "Se sont abstenus : Anne Piron. Aucun suffrage exprimé : le vote est nul.",
         "secret_adopted": "Scrutin secret : 42 membres ont pris part au vote. "
@@ -134,7 +134,7 @@ WORDING = {
         "6 onthoudingen. Stemden tegen: Anne Piron, Luc Wéry, Eva Nys. "
         "Onthielden zich: Jo Dardenne. Het voorstel is aangenomen.",
         "public_rejected_on_a_tie": "Openbare stemming: 20 stemmen voor, 20 tegen, "
-        "1 onthoudingen. Stemden tegen: Anne Piron. Het voorstel is verworpen.",
+        "1 onthouding. Stemden tegen: Anne Piron. Het voorstel is verworpen.",
         "public_void": "Openbare stemming: 0 stemmen voor, 0 tegen, 5 onthoudingen. "
         "Onthielden zich: Anne Piron. Er werd geen geldige stem uitgebracht: de "
         "stemming is nietig.",
@@ -164,7 +164,7 @@ WORDING = {
         "6 Enthaltungen. Dagegen stimmten: Anne Piron, Luc Wéry, Eva Nys. "
         "Der Stimme enthielten sich: Jo Dardenne. Der Vorschlag ist angenommen.",
         "public_rejected_on_a_tie": "Öffentliche Abstimmung: 20 Stimmen dafür, "
-        "20 dagegen, 1 Enthaltungen. Dagegen stimmten: Anne Piron. "
+        "20 dagegen, 1 Enthaltung. Dagegen stimmten: Anne Piron. "
         "Der Vorschlag ist abgelehnt.",
         "public_void": "Öffentliche Abstimmung: 0 Stimmen dafür, 0 dagegen, "
         "5 Enthaltungen. Der Stimme enthielten sich: Anne Piron. Es wurde keine "
@@ -250,3 +250,17 @@ def test_voting_pages_get_the_same_words_through_the_registered_renderer(kind):
 def test_no_vote_no_words():
     assert outcome_lines(None) == []
     assert outcome_wording(None) == []
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("fr", "Vote public : 1 voix pour, 1 contre, 1 abstention."),
+        ("nl", "Openbare stemming: 1 stem voor, 1 tegen, 1 onthouding."),
+        ("de", "Öffentliche Abstimmung: 1 Stimme dafür, 1 dagegen, 1 Enthaltung."),
+        ("en", "Public vote: 1 for, 1 against, 1 abstaining."),
+    ],
+)
+def test_a_count_of_one_takes_the_singular(language, expected):
+    with translation.override(language):
+        assert outcome_lines({"yes": 1, "no": 1, "abstain": 1})[0] == expected

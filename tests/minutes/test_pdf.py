@@ -20,6 +20,7 @@ from minutes import pdf, services
 from minutes.models import fingerprint_of
 from minutes.pdf import fonts
 from minutes.pdf.layout import QrCode
+from minutes.text import outcome_lines
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -46,9 +47,7 @@ def test_extract_prints_the_registered_record(issued, sitting):
     assert sitting.against.display_name in words
     assert sitting.abstaining.display_name in words
     with override(sitting.meeting.body.language):
-        counts = gettext(
-            "Public vote: %(yes)d for, %(no)d against, %(abstain)d abstaining."
-        ) % {"yes": 4, "no": 1, "abstain": 1}
+        counts = outcome_lines({"yes": 4, "no": 1, "abstain": 1})[0]
     assert counts in words
     for person in sitting.present:
         if person != sitting.recused:

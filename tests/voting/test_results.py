@@ -184,7 +184,7 @@ def test_the_poll_page_words_the_outcome_as_the_minutes_do(
     client = client_for(councillor)
     client.cookies["django_language"] = "fr"
     page = client.get(reverse("voting:poll", args=[poll.pk])).content.decode()
-    assert "Vote public : 4 voix pour, 1 contre, 1 abstentions." in page
+    assert "Vote public : 4 voix pour, 1 contre, 1 abstention." in page
     assert "La proposition est adoptée." in page
     results = client.get(reverse("voting:results", args=[poll.item.meeting_id]))
     assert "La proposition est adoptée." in results.content.decode()
