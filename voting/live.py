@@ -12,7 +12,7 @@ from typing import Literal, TypedDict
 
 from meetings.live import PUBLIC
 from meetings.register import Register
-from voting.selectors import current_poll, poll_result
+from voting.selectors import current_poll, eligible_count, poll_result, voted_count
 
 
 class CandidateVotes(TypedDict):
@@ -55,21 +55,14 @@ def vote_part(meeting, register: Register) -> BuiltVote | None:
     poll = current_poll(meeting)
     if poll is None:
         return None
-    if poll.participants is not None:
-        voted = poll.participants
-    else:
-        voted = poll.n_participations if poll.secret else poll.n_votes
-    eligible = poll.eligible_at_close
-    if eligible is None:
-        eligible = len(register.eligible_ids(poll.item))
     data: Vote = {
         "poll": poll.pk,
         "item": poll.item_id,
         "secret": poll.secret,
         "state": poll.state,
         "round": poll.round_number,
-        "voted": voted,
-        "eligible": eligible,
+        "voted": voted_count(poll),
+        "eligible": eligible_count(poll, register),
         "ballots": poll.ballots,
         "result": None,
     }

@@ -122,17 +122,24 @@ def ballot_state(poll: Poll, user) -> BallotState:
 
 
 def voted_count(poll: Poll) -> int:
+    """How many have voted: fixed at closing, else counted (``current_poll``
+    brings the counts along, so it costs no query then)."""
     if poll.participants is not None:
         return poll.participants
+    counted = getattr(poll, "n_participations" if poll.secret else "n_votes", None)
+    if counted is not None:
+        return counted
     if poll.secret:
         return Participation.objects.filter(poll=poll).count()
     return PublicVote.objects.filter(poll=poll).count()
 
 
-def eligible_count(poll: Poll) -> int:
+def eligible_count(poll: Poll, register: Register | None = None) -> int:
+    """How many may vote: fixed at closing, else asked of the register."""
     if poll.eligible_at_close is not None:
         return poll.eligible_at_close
-    return len(Register.of(poll.item.meeting).eligible_ids(poll.item))
+    register = register or Register.of(poll.item.meeting)
+    return len(register.eligible_ids(poll.item))
 
 
 def box_of(poll: Poll) -> list[str]:
