@@ -50,17 +50,30 @@ def _stored(
     )
 
 
+def _shared(running: dict, key, start) -> asyncio.Task:
+    """The task running for ``key`` in this loop, or a new one from ``start()``.
+
+    Clients of the process that ask the same thing meanwhile await the same
+    task; it runs in a fresh context, as it outlives the client that started
+    it, and leaves ``running`` when done.
+    """
+    loop = asyncio.get_running_loop()
+    task = running.get(key)
+    if task is None or task.done() or task.get_loop() is not loop:
+        task = loop.create_task(start(), context=contextvars.Context())
+        running[key] = task
+        task.add_done_callback(
+            lambda done: running.pop(key) if running.get(key) is done else None
+        )
+    return task
+
+
 _catching_up: dict[int, asyncio.Task] = {}
 
 
 async def _catch_up(meeting_id: int) -> None:
     """Push now; clients of this process that ask meanwhile wait for the same push."""
-    loop = asyncio.get_running_loop()
-    task = _catching_up.get(meeting_id)
-    if task is None or task.done() or task.get_loop() is not loop:
-        # A fresh context, as for any push: it outlives the client that asked.
-        task = loop.create_task(publish(meeting_id), context=contextvars.Context())
-        _catching_up[meeting_id] = task
+    task = _shared(_catching_up, meeting_id, lambda: publish(meeting_id))
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:
@@ -68,9 +81,6 @@ async def _catch_up(meeting_id: int) -> None:
     except Exception:
         # The client gets what was pushed last, and the next update.
         logger.exception("catching up sitting %s failed", meeting_id)
-    finally:
-        if _catching_up.get(meeting_id) is task and task.done():
-            del _catching_up[meeting_id]
 
 
 _reading: dict[tuple[int, str, int | None], asyncio.Task] = {}
@@ -85,18 +95,11 @@ async def _read_stored(
     version behind at the same moment: one of them reads the row, the others
     wait for its answer (the same question: same audience, same cached version).
     """
-    loop = asyncio.get_running_loop()
-    key = (meeting_id, audience, known)
-    task = _reading.get(key)
-    if task is None or task.done() or task.get_loop() is not loop:
-        task = loop.create_task(
-            db_call(_stored)(meeting_id, audience, known),
-            context=contextvars.Context(),
-        )
-        _reading[key] = task
-        task.add_done_callback(
-            lambda done: _reading.pop(key) if _reading.get(key) is done else None
-        )
+    task = _shared(
+        _reading,
+        (meeting_id, audience, known),
+        lambda: db_call(_stored)(meeting_id, audience, known),
+    )
     return await asyncio.shield(task)
 
 
