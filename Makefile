@@ -24,6 +24,9 @@ run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@# The worker runs beside the server and stops with it.
+	$(RUN_ENV) $(BIN)/python manage.py run_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/daphne -b $(HOST) -p $(PORT) council.asgi:application
 
 test: $(STAMP)

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "channels",
+    "django_tasks",
+    "django_tasks_db",
     "council",
     "meetings",
     "voting",
@@ -350,6 +352,18 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+
+# Background work: django-tasks (the API of Django 6's django.tasks) on its
+# database queue, embedded and on PostgreSQL alike; `manage.py run_worker`
+# runs it (and re-queues jobs a killed worker left running).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# A job running longer than this is taken for one whose worker died elsewhere.
+TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900, minimum=30)
 
 # Live sitting.
 ATTENDANCE_GRACE_SECONDS = env_int("ATTENDANCE_GRACE_SECONDS", 60, minimum=0)
