@@ -7,6 +7,11 @@ from council import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(
+        "bodies/<slug:slug>/keyholders/confirm/",
+        views.keyholder_confirm,
+        name="keyholder_confirm",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
