@@ -85,11 +85,17 @@ class Keyholder:
 
 def keyholders(body: Body, on: datetime.date | None = None) -> list[Keyholder]:
     """Director-general and deputy mandates in office, each pending or not."""
-    mandates = list(
+    mandates = sorted(
         Mandate.objects.in_office(on=on or timezone.localdate())
         .filter(body=body, role__in=KEYHOLDER_ROLES)
-        .select_related("person")
-        .order_by("role", "person__last_name", "person__first_name", "pk")
+        .select_related("person"),
+        # The director-general first, then the deputies by name.
+        key=lambda m: (
+            m.role != Mandate.Role.DIRECTOR_GENERAL,
+            m.person.last_name,
+            m.person.first_name,
+            m.pk,
+        ),
     )
     confirmed = confirmed_ids(mandates)
     return [Keyholder(m, pending=m.pk not in confirmed) for m in mandates]

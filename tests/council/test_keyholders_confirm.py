@@ -329,3 +329,33 @@ def test_the_dg_is_led_to_the_confirmation_page(body, director_general, councill
     url = reverse("keyholder_confirm", args=[body.slug])
     assert url in client_for(director_general).get(reverse("home")).content.decode()
     assert url not in client_for(councillor).get(reverse("home")).content.decode()
+
+
+def test_keyholders_page_costs_the_same_however_many_keyholders(
+    body, councillor, director_general, new_deputy, django_assert_num_queries
+):
+    """Session, user, body, roles; the mandates, their confirmations, the keys."""
+    client = client_for(councillor)
+    url = reverse("voting:keyholders", args=[body.slug])
+    client.get(url)
+    with django_assert_num_queries(7):
+        client.get(url)
+    for _ in range(3):
+        person = make_user()
+        call_command(
+            "keyholder_mandate",
+            "create",
+            "--email",
+            person.email,
+            "--body",
+            body.slug,
+            "--role",
+            Role.DEPUTY_DIRECTOR_GENERAL,
+        )
+    with django_assert_num_queries(7):
+        page = client.get(url).content.decode()
+    assert person.display_name in page
+
+
+def test_the_director_general_is_listed_first(body, director_general, new_deputy):
+    assert [k.person for k in keyholders(body)][0] == director_general
