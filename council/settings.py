@@ -179,11 +179,15 @@ if REDIS_URL:
             },
         }
     }
+    # Login rate limits live in this cache: while Redis is down it answers
+    # from each process's memory instead of failing (council/cache.py), and
+    # the short timeouts make a dead Redis cost milliseconds, not seconds.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "council.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("REDIS_PREFIX") or "council",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
         }
     }
 else:

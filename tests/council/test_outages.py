@@ -1,0 +1,227 @@
+"""Clear answers during outages: Redis down, database connections cut."""
+
+import logging
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from council import cache as fallback
+from tests.factories import PASSWORD, make_user
+
+REDIS_SERVER = shutil.which("redis-server")
+needs_redis_server = pytest.mark.skipif(
+    REDIS_SERVER is None, reason="needs the redis-server binary"
+)
+
+
+def free_port() -> int:
+    """A free local port: from TEST_PORTS (e.g. 16320-16329) if set, else any."""
+    low, _, high = os.environ.get("TEST_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError(f"No free port in TEST_PORTS={os.environ['TEST_PORTS']}.")
+
+
+class OwnRedis:
+    """A redis-server of the test's own, which it may kill and restart."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def keys(self) -> list[bytes]:
+        return redis.Redis.from_url(self.url).keys("*")
+
+
+@pytest.fixture
+def own_redis():
+    server = OwnRedis()
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def redis_cache(settings, own_redis, monkeypatch):
+    """The default cache as production configures it, on the test's own Redis."""
+    monkeypatch.setattr(fallback, "RETRY_SECONDS", 0.0)
+    settings.CACHES = {
+        "default": {
+            **django_settings.CACHES["default"],
+            "BACKEND": "council.cache.FallbackRedisCache",
+            "LOCATION": own_redis.url,
+            "KEY_PREFIX": f"outages-{secrets.token_hex(4)}",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
+    fallback._outages.clear()
+    yield own_redis
+    fallback._outages.clear()
+
+
+def fresh_client(address: str | None = None) -> Client:
+    if address is None:
+        a, b, c = secrets.token_bytes(3)
+        address = f"10.{a}.{b}.{c}"
+    client = Client(REMOTE_ADDR=address)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def log_in(client: Client, email: str, password: str = PASSWORD):
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def login_lock_limit() -> int:
+    per_key = django_settings.ACCOUNT_RATE_LIMITS["login_failed"].split(",")[1]
+    return int(per_key.split("/")[0])
+
+
+# ---- Redis down: login keeps working, rate limits keep counting ----------------
+
+
+def test_the_production_cache_is_the_fallback_backend():
+    if not django_settings.REDIS_URL:
+        pytest.skip("the embedded default has no Redis cache")
+    config = django_settings.CACHES["default"]
+    assert config["BACKEND"] == "council.cache.FallbackRedisCache"
+    assert config["OPTIONS"]["socket_connect_timeout"] <= 0.5
+    assert config["OPTIONS"]["socket_timeout"] <= 1
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_login_works_with_redis_up_killed_and_restarted(redis_cache, caplog):
+    caplog.set_level(logging.WARNING, logger="council.cache")
+    councillor = make_user(email=f"outage-{secrets.token_hex(4)}@example.org")
+
+    # Redis up: the rate limits are kept there.
+    assert log_in(fresh_client(), councillor.email).status_code == 302
+    assert redis_cache.keys(), "allauth's rate-limit counters should be in Redis"
+
+    redis_cache.kill()
+    started = time.monotonic()
+    response = log_in(fresh_client(), councillor.email)
+    assert response.status_code == 302, "login answered without Redis"
+    first_login = time.monotonic() - started
+
+    # The account lock still works, counted in this process.
+    attacker = fresh_client()
+    for _ in range(login_lock_limit()):
+        assert log_in(attacker, councillor.email, "guess").status_code == 200
+    locked = log_in(attacker, councillor.email)
+    assert locked.status_code == 200
+    assert "Too many failed login attempts" in locked.content.decode()
+
+    outage_logs = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(outage_logs) == 1, "the outage is logged once, not per request"
+
+    # Redis back (empty, as after a restart without persistence).
+    redis_cache.start()
+    other = make_user(email=f"outage-{secrets.token_hex(4)}@example.org")
+    assert log_in(fresh_client(), other.email).status_code == 302
+    assert redis_cache.keys(), "counters go to Redis again once it answers"
+    assert [r for r in caplog.records if "answers again" in r.getMessage()]
+    assert first_login < 5, f"the first login without Redis took {first_login:.1f} s"
+
+
+@needs_redis_server
+@pytest.mark.django_db
+def test_values_kept_locally_during_the_outage_are_dropped_when_redis_returns(
+    redis_cache,
+):
+    cache.set("k", "before")
+    redis_cache.kill()
+    assert cache.get("k") is None  # Redis's value is out of reach
+    cache.set("k", "during")
+    assert cache.get("k") == "during"
+    cache.add("n", 1)
+    assert cache.incr("n") == 2
+    redis_cache.start()
+    assert cache.get("k") is None  # the restarted Redis is empty
+    assert cache.get("n") is None
+    redis_cache.kill()
+    assert cache.get("k") is None, "the local copy of the last outage is gone"
+
+
+def test_a_redis_that_never_answers_costs_one_timeout_then_nothing(settings):
+    # A listening socket that never replies: connect succeeds, reads hang.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", free_port()))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "council.cache.FallbackRedisCache",
+                "LOCATION": f"redis://127.0.0.1:{port}/0",
+                "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+            }
+        }
+        fallback._outages.clear()
+        try:
+            started = time.monotonic()
+            assert cache.get("anything", "default") == "default"
+            first = time.monotonic() - started
+            started = time.monotonic()
+            for number in range(100):
+                cache.set(f"key-{number}", number)
+            hundred = time.monotonic() - started
+            assert cache.get("key-7") == 7
+        finally:
+            fallback._outages.clear()
+    assert first < 2, f"the first call waited {first:.2f} s"
+    assert hundred < 1, f"100 calls during the outage took {hundred:.2f} s"
+
+
+def test_sessions_do_not_live_in_the_cache():
+    # Sessions in the database: a Redis outage cannot log anyone out.
+    assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
