@@ -120,7 +120,12 @@ if DATABASE_URL:
     try:
         DATABASES = {
             "default": dj_database_url.parse(
-                DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)
+                DATABASE_URL,
+                conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+                # A kept connection the server has since closed (restart,
+                # failover, pg_terminate_backend) is replaced at the start of
+                # the next request instead of failing it.
+                conn_health_checks=True,
             )
         }
     except ValueError as exc:
@@ -156,10 +161,14 @@ DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 0, minimum=0)
 if DATABASE_POOL_MAX and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     if DATABASES["default"].get("CONN_MAX_AGE"):
         raise ImproperlyConfigured("DATABASE_POOL_MAX needs DATABASE_CONN_MAX_AGE=0.")
+    from psycopg_pool import ConnectionPool
+
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_MAX,
         "timeout": env_int("DATABASE_POOL_TIMEOUT", 30, minimum=1),
+        # The pool hands out only connections that still answer.
+        "check": ConnectionPool.check_connection,
     }
 
 # Channel layer and cache: in memory unless REDIS_URL says otherwise.

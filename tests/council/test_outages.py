@@ -1,5 +1,6 @@
 """Clear answers during outages: Redis down, database connections cut."""
 
+import json
 import logging
 import os
 import secrets
@@ -8,14 +9,17 @@ import socket
 import subprocess
 import time
 
+import psycopg
 import pytest
 import redis
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import OperationalError, close_old_connections, connections
 from django.test import Client
 from django.urls import reverse
 
 from council import cache as fallback
+from tests.council.test_settings import _child
 from tests.factories import PASSWORD, make_user
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -225,3 +229,85 @@ def test_a_redis_that_never_answers_costs_one_timeout_then_nothing(settings):
 def test_sessions_do_not_live_in_the_cache():
     # Sessions in the database: a Redis outage cannot log anyone out.
     assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+# ---- database connections are health-checked ----------------------------------
+
+_READ_DATABASE = """
+import json
+import council.settings as s
+db = s.DATABASES["default"]
+pool = db.get("OPTIONS", {}).get("pool") or {}
+check = pool.get("check")
+print(json.dumps({
+    "CONN_MAX_AGE": db["CONN_MAX_AGE"],
+    "CONN_HEALTH_CHECKS": db["CONN_HEALTH_CHECKS"],
+    "POOL_CHECK": check and f"{check.__qualname__}",
+}))
+"""
+
+
+def read_database_settings(**env: str) -> dict:
+    result = _child(_READ_DATABASE, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_kept_connections_are_health_checked():
+    values = read_database_settings(
+        DATABASE_URL="postgres://council:pw@db.internal:5432/cm",
+        DATABASE_CONN_MAX_AGE="60",
+    )
+    assert values["CONN_MAX_AGE"] == 60
+    assert values["CONN_HEALTH_CHECKS"] is True
+
+
+def test_pooled_connections_are_checked_before_use():
+    values = read_database_settings(
+        DATABASE_URL="postgres://council:pw@db.internal:5432/cm",
+        DATABASE_POOL_MAX="5",
+    )
+    assert values["POOL_CHECK"] == "ConnectionPool.check_connection"
+
+
+@pytest.mark.parametrize("health_checks", [True, False], ids=["checked", "unchecked"])
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_the_server_cut_is_replaced_at_the_next_request(
+    health_checks,
+):
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL) to cut a connection")
+    if connection.pool:
+        pytest.skip("pooled connections are checked by the pool")
+    if health_checks:
+        assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["CONN_MAX_AGE"] = 60  # as .env.example sets it
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = health_checks
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (doomed,) = cursor.fetchone()
+        # Between two requests, the server (an administrator, a failover) cuts it.
+        params = connection.get_connection_params()
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        with psycopg.connect(**params, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [doomed])
+        time.sleep(0.2)
+
+        close_old_connections()  # what Django does when a request starts
+        if not health_checks:
+            with pytest.raises(OperationalError), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (fresh,) = cursor.fetchone()
+        assert fresh != doomed
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
