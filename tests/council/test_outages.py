@@ -14,11 +14,15 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import OperationalError, close_old_connections, connections
+from django.db import OperationalError, close_old_connections, connection, connections
 from django.test import Client
-from django.urls import reverse
+from django.urls import get_resolver, reverse
+from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from council import cache as fallback
+from council.views import server_error
 from tests.council.test_settings import _child
 from tests.factories import PASSWORD, make_user
 
@@ -311,3 +315,69 @@ def test_a_kept_connection_the_server_cut_is_replaced_at_the_next_request(
         connection.close()
         connection.settings_dict.clear()
         connection.settings_dict.update(saved)
+
+
+# ---- the error page says whether the action may have been recorded -------------
+
+ERROR_URL = "/test-database-gone/"
+ERROR_PAGE_TEXTS = [
+    "The server could not finish your request",
+    "Was my action recorded?",
+    "If you were casting a vote, your sitting page shows whether it was "
+    "recorded; reload it before voting again.",
+    "Council meetings",  # in every catalogue already: proves the language
+]
+
+
+def error_client(language: str, **extra) -> Client:
+    client = Client(raise_request_exception=False, **extra)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def test_the_site_answers_errors_with_its_own_handler():
+    handler = get_resolver("council.urls").resolve_error_handler(500)
+    assert handler is server_error
+
+
+@pytest.mark.urls("tests.council.urls_errors")
+@pytest.mark.parametrize("language", ["fr", "en", "nl", "de"])
+def test_a_database_error_answers_the_translated_page_without_a_query(
+    db, language, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        response = error_client(language).post(ERROR_URL, {"choice": "yes"})
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert f'<html lang="{language}">' in page
+    with translation.override(language):
+        for text in ERROR_PAGE_TEXTS:
+            assert escape(gettext(text)) in page
+    assert "<script" not in page
+
+
+@pytest.mark.urls("tests.council.urls_errors")
+def test_the_error_page_renders_for_a_member_while_the_database_is_gone(councillor):
+    client = error_client("en")
+    client.force_login(councillor)
+
+    def database_gone(execute, sql, params, many, context):
+        raise OperationalError("could not connect to server")
+
+    with connection.execute_wrapper(database_gone):
+        response = client.post(ERROR_URL, HTTP_REFERER="http://testserver/sitting/7/")
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Was my action recorded?" in page
+    assert 'href="/sitting/7/"' in page  # back to the page the vote was cast on
+    assert councillor.email not in page  # nothing read about the person
+
+
+@pytest.mark.urls("tests.council.urls_errors")
+@pytest.mark.parametrize(
+    "referer", ["https://elsewhere.example/sitting/7/", "javascript:alert(1)", ""]
+)
+def test_the_error_page_links_back_only_to_this_site(db, referer):
+    response = error_client("en").get(ERROR_URL, HTTP_REFERER=referer)
+    assert response.status_code == 500
+    assert "Back to the page you came from" not in response.content.decode()
