@@ -378,6 +378,17 @@ TASKS = {
 # A job running longer than this is taken for one whose worker died elsewhere.
 TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900, minimum=30)
 
+# Request bodies: refused above MAX_REQUEST_BYTES before they are read
+# (council/limits.py, and client_max_body_size in the reverse proxy). The
+# largest agenda document leaves a megabyte of it for the rest of its form.
+MAX_REQUEST_BYTES = env_int(
+    "MAX_REQUEST_BYTES", 26 * 1024 * 1024, minimum=2 * 1024 * 1024
+)
+MEETINGS_MAX_UPLOAD_BYTES = min(25 * 1024 * 1024, MAX_REQUEST_BYTES - 1024 * 1024)
+# Form fields are small; file parts above this go to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, stated
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # Live sitting.
 ATTENDANCE_GRACE_SECONDS = env_int("ATTENDANCE_GRACE_SECONDS", 60, minimum=0)
 
