@@ -14,6 +14,7 @@ from django.conf import settings
 from council.limits import REQUEST_TOO_LARGE, BodyLimitMiddleware
 from meetings.services import documents
 from tests.council.test_outages import free_port
+from tests.council.test_settings import _child
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 2 * 1024 * 1024
@@ -139,7 +140,13 @@ async def _run(middleware, messages, headers=()):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "headers": list(headers), "method": "POST"}
+    scope = {
+        "type": "http",
+        "headers": list(headers),
+        "method": "POST",
+        "path": "/accounts/login/",
+        "query_string": b"",
+    }
     await middleware(scope, receive, send)
     return sent, len(received)
 
@@ -193,3 +200,35 @@ def test_the_reverse_proxy_example_allows_what_the_application_allows():
     found = re.search(r"client_max_body_size\s+(\d+)m;", readme)
     assert found, "README's nginx example sets client_max_body_size"
     assert int(found.group(1)) * MB == settings.MAX_REQUEST_BYTES
+
+
+async def test_django_behind_the_middleware_never_sees_a_cut_body():
+    from django.core.asgi import get_asgi_application
+
+    chunks = [
+        {"type": "http.request", "body": b"x" * (256 * 1024), "more_body": True}
+        for _ in range(64)
+    ]
+    scope_headers = [(b"host", b"127.0.0.1"), (b"transfer-encoding", b"chunked")]
+    middleware = BodyLimitMiddleware(get_asgi_application(), limit=MB)
+    sent, reads = await _run(middleware, chunks, scope_headers)
+    statuses = [m["status"] for m in sent if m["type"] == "http.response.start"]
+    assert statuses == [413]
+    assert reads <= 6  # about 1 MB read of the 16 MB offered
+
+
+def test_a_request_limit_below_two_megabytes_stops_start_up():
+    result = _child("import council.settings", MAX_REQUEST_BYTES="1000")
+    assert result.returncode != 0
+    assert "MAX_REQUEST_BYTES=1000 is below the minimum" in result.stderr
+
+
+def test_a_lower_request_limit_lowers_the_document_limit_with_it():
+    code = (
+        "import council.settings as s; "
+        "print(s.MAX_REQUEST_BYTES, s.MEETINGS_MAX_UPLOAD_BYTES)"
+    )
+    result = _child(code, MAX_REQUEST_BYTES=str(10 * MB))
+    assert result.returncode == 0, result.stderr
+    request, document = map(int, result.stdout.split())
+    assert (request, document) == (10 * MB, 9 * MB)
