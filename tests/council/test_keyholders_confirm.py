@@ -100,6 +100,21 @@ def voters(chair, councillor, other_councillors):
 # ---- pending -----------------------------------------------------------------
 
 
+def test_the_command_says_a_deputy_awaits_confirmation(body, capsys):
+    person = make_user()
+    call_command(
+        "keyholder_mandate",
+        "create",
+        "--email",
+        person.email,
+        "--body",
+        body.slug,
+        "--role",
+        Role.DEPUTY_DIRECTOR_GENERAL,
+    )
+    assert "once the director-general confirms it" in capsys.readouterr().out
+
+
 def test_a_deputy_made_by_the_command_is_pending(body, new_deputy, director_general):
     assert _pending(body) == {new_deputy.pk}
     with pytest.raises(Refusal) as refused:
