@@ -394,3 +394,16 @@ def test_the_secret_is_derived_under_its_own_label_or_read_from_a_file(tmp_path)
 )
 def test_a_bad_poll_key_secret_stops_start_up(env, message):
     assert message in settings_error(**env)
+
+
+def test_the_keyholders_page_flags_a_key_written_into_the_database(
+    keys, body, councillor
+):
+    genuine = keys[0].fingerprint
+    forged = bytes(PrivateKey.generate().public_key)
+    SealingKey.objects.filter(pk=keys[0].pk).update(public_key=forged)
+    client = client_for(councillor)
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("voting:keyholders", args=[body.slug])).content.decode()
+    assert sealing.fingerprint(forged) in page and genuine not in page
+    assert page.count("does not match what the server recorded") == 1
