@@ -135,6 +135,10 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
             self.relay = live.relay_for(layer)
 
     async def _join(self, meeting_id: int, follow: bool = True) -> None:
+        await self._accept(meeting_id, follow)
+        await self._hello()
+
+    async def _accept(self, meeting_id: int, follow: bool = True) -> None:
         """Accept the socket; with ``follow``, it receives the sitting's pushes."""
         if follow and not hasattr(self, "group"):
             self._relay(meeting_id)
@@ -144,6 +148,8 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         await self.accept()
         if hasattr(self, "relay"):
             await self.relay.join(self.group, self)
+
+    async def _hello(self) -> None:
         user = self.scope.get("user")
         await self.send(
             text_data=json.dumps(
@@ -254,7 +260,7 @@ class SittingConsumer(_SittingConsumerBase):
             return
         if presence_only:
             self.actions = ("ping",)
-        await self._join(meeting.pk, follow=not presence_only)
+        await self._accept(meeting.pk, follow=not presence_only)
         if self.attends:
             presence.this_process(self.scope)
             await _connected(
@@ -266,6 +272,7 @@ class SittingConsumer(_SittingConsumerBase):
                 meeting_id=meeting.pk,
                 person_id=user.pk,
             )
+        await self._hello()
         if not presence_only:
             await self.send_snapshot(connecting=True)
 

@@ -297,7 +297,6 @@ async def test_public_socket_of_a_draft_meeting_is_refused(meeting):
 async def _wait_grace(monkeypatch) -> None:
     """The grace period is over: the worker runs the absence checks now due."""
     await asyncio.sleep(0.05)  # the disconnect's lease and job are written
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")  # the worker is sync
     call_command(
         "run_worker", batch=True, no_startup_delay=True, reload=False, interval=0
     )
