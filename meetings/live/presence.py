@@ -50,7 +50,7 @@ class Process:
 
 
 _process: Process | None = None
-_boot = secrets.token_hex(8)
+_pid: int | None = None  # the process _process was named in (a fork renames)
 
 
 def lease_seconds() -> float:
@@ -82,10 +82,17 @@ def _server_name(scope: dict | None) -> str:
 
 
 def this_process(scope: dict | None = None) -> Process:
-    """This process, named from the first connection it serves."""
-    global _process
-    if _process is None:
-        _process = Process(_server_name(scope), _boot)
+    """This process, named from the first connection it serves.
+
+    Its boot token is drawn then: a forked child is a run of its own.
+    """
+    global _process, _pid, _started_up
+    if _process is None or _pid != os.getpid():
+        if _pid is not None and _pid != os.getpid():
+            _held.clear()
+            _started_up = False
+        _process = Process(_server_name(scope), secrets.token_hex(8))
+        _pid = os.getpid()
     return _process
 
 

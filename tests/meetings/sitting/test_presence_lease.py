@@ -9,6 +9,7 @@ period is a job in the database queue, run here by the real worker command.
 import asyncio
 import datetime
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,7 @@ def members(chair, councillor, other_councillors):
 def fresh_process(monkeypatch):
     """Each test is one run of this process, named the same across tests."""
     monkeypatch.setattr(presence, "_process", presence.Process("test:8000", "now"))
+    monkeypatch.setattr(presence, "_pid", os.getpid())
     monkeypatch.setattr(presence, "_started_up", True)
     monkeypatch.setattr(presence, "_held", {})
     monkeypatch.setattr(presence, "_last_sweep", 0.0)
@@ -545,3 +547,45 @@ async def test_a_disconnect_queues_the_check_for_the_end_of_the_grace(
     # Not due yet: the worker leaves the member present.
     run_due_jobs()
     assert await database_sync_to_async(departures)(live_meeting) == []
+
+
+# ---- naming the process, and its settings --------------------------------------------
+
+
+def test_a_forked_process_is_a_run_of_its_own(monkeypatch):
+    parent = presence.this_process()
+    monkeypatch.setattr(presence, "_pid", os.getpid() + 1)  # as if forked
+    child = presence.this_process()
+    assert child.boot != parent.boot
+    assert presence.this_process() is child
+
+
+def test_the_server_is_named_by_the_address_it_serves(settings):
+    settings.PRESENCE_SERVER_ID = ""
+    name = presence._server_name({"server": ("127.0.0.1", 8101)})
+    assert name.endswith(":127.0.0.1:8101")
+    assert presence._server_name({"server": ["/run/council/d-1.sock", None]}).endswith(
+        ":/run/council/d-1.sock"
+    )
+    settings.PRESENCE_SERVER_ID = "council@2"
+    assert presence._server_name({"server": ("127.0.0.1", 8101)}) == "council@2"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"PRESENCE_HEARTBEAT_SECONDS": "30"},
+            "PRESENCE_HEARTBEAT_SECONDS=30 must be below PRESENCE_LEASE_SECONDS=30",
+        ),
+        (
+            {"PRESENCE_LEASE_SECONDS": "12", "PRESENCE_PING_SECONDS": "15"},
+            "PRESENCE_PING_SECONDS=15 must be below PRESENCE_LEASE_SECONDS=12",
+        ),
+        ({"PRESENCE_LEASE_SECONDS": "2"}, "PRESENCE_LEASE_SECONDS=2 is below"),
+    ],
+)
+def test_bad_presence_settings_stop_the_start_up(env, message):
+    from tests.council.test_settings import settings_error
+
+    assert message in settings_error(**env)
