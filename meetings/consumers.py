@@ -135,21 +135,16 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
             self.relay = live.relay_for(layer)
 
     async def _join(self, meeting_id: int, follow: bool = True) -> None:
-        await self._accept(meeting_id, follow)
-        await self._hello()
-
-    async def _accept(self, meeting_id: int, follow: bool = True) -> None:
-        """Accept the socket; with ``follow``, it receives the sitting's pushes."""
+        """Accept the socket and greet it; with ``follow``, it gets the pushes."""
         if follow and not hasattr(self, "group"):
             self._relay(meeting_id)
         self.meeting_id = meeting_id
         self.bad_messages = 0
-        self.connection_id = uuid.uuid4().hex
+        if not getattr(self, "connection_id", None):
+            self.connection_id = uuid.uuid4().hex
         await self.accept()
         if hasattr(self, "relay"):
             await self.relay.join(self.group, self)
-
-    async def _hello(self) -> None:
         user = self.scope.get("user")
         await self.send(
             text_data=json.dumps(
@@ -259,22 +254,28 @@ class SittingConsumer(_SittingConsumerBase):
             await self.close(code=4403)
             return
         if presence_only:
+            # The lease first: a page that got its hello holds the presence.
             self.actions = ("ping",)
-        await self._accept(meeting.pk, follow=not presence_only)
+            self.connection_id = uuid.uuid4().hex
+            await self._hold(meeting, join=False)
+            await self._join(meeting.pk, follow=False)
+            return
+        await self._join(meeting.pk)
         if self.attends:
-            presence.this_process(self.scope)
-            await _connected(
-                meeting, user, self.connection_id, track=True, join=not presence_only
-            )
-            presence.hold(
-                self,
-                connection_id=self.connection_id,
-                meeting_id=meeting.pk,
-                person_id=user.pk,
-            )
-        await self._hello()
-        if not presence_only:
-            await self.send_snapshot(connecting=True)
+            await self._hold(meeting, join=True)
+        await self.send_snapshot(connecting=True)
+
+    async def _hold(self, meeting: Meeting, join: bool) -> None:
+        """Open this socket's lease on the member's presence; ``join``: record it."""
+        user = self.scope["user"]
+        presence.this_process(self.scope)
+        await _connected(meeting, user, self.connection_id, track=True, join=join)
+        presence.hold(
+            self,
+            connection_id=self.connection_id,
+            meeting_id=meeting.pk,
+            person_id=user.pk,
+        )
 
     async def disconnect(self, code):
         await super().disconnect(code)
@@ -306,22 +307,9 @@ class SittingConsumer(_SittingConsumerBase):
     async def do_join(self, message: dict) -> None:
         if not self.attends:
             raise PermissionDenied(NOT_ALLOWED)
-        user = self.scope["user"]
         await self._service(services.attendance_join)
         if not presence.holds(self.connection_id):
-            await _connected(
-                await _meeting(self.meeting_id),
-                user,
-                self.connection_id,
-                track=True,
-                join=False,
-            )
-            presence.hold(
-                self,
-                connection_id=self.connection_id,
-                meeting_id=self.meeting_id,
-                person_id=user.pk,
-            )
+            await self._hold(await _meeting(self.meeting_id), join=False)
 
 
 class PublicSittingConsumer(_SittingConsumerBase):
