@@ -215,8 +215,11 @@ def _restore(held: dict[str, tuple[int, int]], process: Process, now) -> None:
             expires_at=_expiry(now),
         )
         for connection_id, (meeting_id, person_id) in held.items()
-        if connection_id not in present
+        # A socket that closed meanwhile (its lease ended on purpose) stays gone.
+        if connection_id not in present and connection_id in _held
     ]
+    if not missing:
+        return
     LiveConnection.objects.bulk_create(missing, ignore_conflicts=True)
     logger.warning(
         "put back %d lease(s) removed while their sockets lived", len(missing)

@@ -360,6 +360,14 @@ async def test_a_lease_swept_while_its_socket_lives_is_put_back(
     await socket.disconnect()
 
 
+@pytest.mark.django_db
+def test_a_socket_that_closed_during_a_beat_is_not_put_back(live_meeting, councillor):
+    # The beat read what it held, then the socket closed and ended its lease.
+    held = {"closed-meanwhile": (live_meeting.pk, councillor.pk)}
+    assert presence.renew(held) == 0
+    assert not LiveConnection.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("sockets", [1, 50])
 def test_renewing_is_one_query_per_process_whatever_it_holds(
