@@ -233,10 +233,18 @@ def test_clearing_an_earlier_run_spares_other_servers_and_this_run(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "role",
+    [
+        "councillor",  # from the sitting page to the ballot
+        "chair",  # from the console to the vote controls
+    ],
+)
 async def test_going_from_the_sitting_to_the_ballot_is_not_a_departure(
-    live_meeting, councillor, settings
+    live_meeting, request, role, settings
 ):
     settings.ATTENDANCE_GRACE_SECONDS = 0
+    councillor = request.getfixturevalue(role)
     sitting_page = await open_socket(live_meeting, councillor)
     await next_of(sitting_page, "snapshot")
     await sitting_page.disconnect()
