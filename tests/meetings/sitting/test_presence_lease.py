@@ -605,3 +605,44 @@ def test_bad_presence_settings_stop_the_start_up(env, message):
     from tests.council.test_settings import settings_error
 
     assert message in settings_error(**env)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL"
+)
+def test_two_sweepers_at_once_queue_each_check_once(live_meeting, members):
+    import threading
+
+    for index, person in enumerate(members):
+        presence.lease_open(
+            meeting_id=live_meeting.pk,
+            person_id=person.pk,
+            connection_id=f"dead-{index}",
+            process=DEAD,
+            at=ago(60),
+        )
+    locked, release = threading.Event(), threading.Event()
+
+    def other_sweeper():
+        # Another process's sweep, holding the rows it is ending.
+        from django.db import connection as its_connection
+        from django.db import transaction
+
+        with transaction.atomic():
+            list(LiveConnection.objects.select_for_update().filter(server=DEAD.server))
+            locked.set()
+            release.wait(10)
+        its_connection.close()
+
+    thread = threading.Thread(target=other_sweeper)
+    thread.start()
+    assert locked.wait(10)
+    try:
+        assert presence.sweep() == 0  # it skips what the other is ending
+        assert checks_queued() == []
+    finally:
+        release.set()
+        thread.join(10)
+    assert presence.sweep() == len(members)
+    assert len(checks_queued()) == len(members)
