@@ -410,6 +410,28 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Live sitting.
 ATTENDANCE_GRACE_SECONDS = env_int("ATTENDANCE_GRACE_SECONDS", 60, minimum=0)
+# Presence is a lease (meetings.live.presence): each open page of a sitting
+# holds one, its server process renews the leases of its sockets every
+# HEARTBEAT seconds for LEASE seconds, pages ping every PING seconds (a socket
+# silent for a whole lease is dropped), and the worker sweeps expired leases
+# every SWEEP seconds. SERVER_ID names this process across restarts (default:
+# host and the address Daphne serves on), so a restart clears what it held.
+PRESENCE_LEASE_SECONDS = env_int("PRESENCE_LEASE_SECONDS", 30, minimum=5)
+PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 10, minimum=1)
+PRESENCE_PING_SECONDS = env_int("PRESENCE_PING_SECONDS", 15, minimum=1)
+PRESENCE_SWEEP_SECONDS = env_int("PRESENCE_SWEEP_SECONDS", 30, minimum=1)
+PRESENCE_SERVER_ID = (env_str("PRESENCE_SERVER_ID") or "").strip()
+for _name, _value in (
+    ("PRESENCE_HEARTBEAT_SECONDS", PRESENCE_HEARTBEAT_SECONDS),
+    ("PRESENCE_PING_SECONDS", PRESENCE_PING_SECONDS),
+):
+    if _value >= PRESENCE_LEASE_SECONDS:
+        raise ImproperlyConfigured(
+            f"{_name}={_value} must be below PRESENCE_LEASE_SECONDS="
+            f"{PRESENCE_LEASE_SECONDS}: a lease would expire between renewals."
+        )
+if len(PRESENCE_SERVER_ID) > 150:
+    raise ImproperlyConfigured("PRESENCE_SERVER_ID is longer than 150 characters.")
 
 LOGGING = {
     "version": 1,
