@@ -163,10 +163,19 @@ def meeting_edit(request, pk: int):
             .select_related("submitted_by")
             .order_by("submitted_at")
         )
-        convocation_rows = (
+        convocation_rows = list(
             Convocation.objects.filter(meeting=meeting)
             .select_related("person")
             .order_by("person__last_name", "person__first_name")
+        )
+        progress = dict.fromkeys(Convocation.Status.values, 0)
+        for row in convocation_rows:
+            progress[row.status] += 1
+        # A pending row with an error failed once and waits for its next attempt.
+        progress["retrying"] = sum(
+            1
+            for row in convocation_rows
+            if row.status == Convocation.Status.PENDING and row.error
         )
         return render(
             request,
@@ -178,6 +187,7 @@ def meeting_edit(request, pk: int):
                 "items": items,
                 "pending": pending,
                 "convocations": convocation_rows,
+                "convocation_progress": progress,
                 "decline_form": DeclineForm(),
                 "document_form": DocumentForm(),
                 "remote_ok": meeting_services.remote_statement_complete(meeting),
@@ -372,18 +382,23 @@ def meeting_convene(request, pk: int):
 @login_required
 @require_POST
 def convocations_resend(request, pk: int):
+    """The clerk's "send again": the failed convocations go back in the queue."""
     meeting = _meeting(pk)
     require(request.user, Action.PREPARE_MEETINGS, meeting.body)
-    sent = convocations.convocations_resend(meeting=meeting, by=request.user)
-    messages.success(
-        request,
-        ngettext(
-            "%(count)s convocation was sent.",
-            "%(count)s convocations were sent.",
-            sent,
+    try:
+        count = convocations.convocations_retry(meeting=meeting, by=request.user)
+    except ValidationError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s convocation will be sent again.",
+                "%(count)s convocations will be sent again.",
+                count,
+            )
+            % {"count": count},
         )
-        % {"count": sent},
-    )
     return redirect(f"{meeting_edit_url(meeting)}#convocations-title")
 
 
