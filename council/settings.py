@@ -329,6 +329,9 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    # A mail server that stops answering fails the send (retried later)
+    # instead of holding the worker for ever.
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 elif env_str("EMAIL_FILE_PATH"):
     # Each message written to a file in this directory (a test or a dry run).
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
