@@ -133,6 +133,23 @@ def meeting_create(request, slug: str):
         )
 
 
+def _convocations(meeting: Meeting) -> dict:
+    """Each member's convocation and how many are sent, waiting, failed."""
+    rows = list(
+        Convocation.objects.filter(meeting=meeting)
+        .select_related("person")
+        .order_by("person__last_name", "person__first_name")
+    )
+    progress = dict.fromkeys(Convocation.Status.values, 0)
+    for row in rows:
+        progress[row.status] += 1
+    # A pending row with an error failed once and waits for its next attempt.
+    progress["retrying"] = sum(
+        1 for row in rows if row.status == Convocation.Status.PENDING and row.error
+    )
+    return {"convocations": rows, "convocation_progress": progress}
+
+
 @login_required
 def meeting_edit(request, pk: int):
     """The clerk's editor: details, agenda, documents, members' items, convening."""
@@ -163,20 +180,6 @@ def meeting_edit(request, pk: int):
             .select_related("submitted_by")
             .order_by("submitted_at")
         )
-        convocation_rows = list(
-            Convocation.objects.filter(meeting=meeting)
-            .select_related("person")
-            .order_by("person__last_name", "person__first_name")
-        )
-        progress = dict.fromkeys(Convocation.Status.values, 0)
-        for row in convocation_rows:
-            progress[row.status] += 1
-        # A pending row with an error failed once and waits for its next attempt.
-        progress["retrying"] = sum(
-            1
-            for row in convocation_rows
-            if row.status == Convocation.Status.PENDING and row.error
-        )
         return render(
             request,
             "meetings/meeting_editor.html",
@@ -186,8 +189,7 @@ def meeting_edit(request, pk: int):
                 "form": form,
                 "items": items,
                 "pending": pending,
-                "convocations": convocation_rows,
-                "convocation_progress": progress,
+                **_convocations(meeting),
                 "decline_form": DeclineForm(),
                 "document_form": DocumentForm(),
                 "remote_ok": meeting_services.remote_statement_complete(meeting),
@@ -376,6 +378,20 @@ def meeting_convene(request, pk: int):
                 "item_count": meeting.items.count(),
                 "member_count": meeting.members_in_office().count(),
             },
+        )
+
+
+@login_required
+@require_GET
+def convocations_progress(request, pk: int):
+    """The editor's convocations part alone, which its script refreshes."""
+    meeting = _meeting(pk)
+    require(request.user, Action.PREPARE_MEETINGS, meeting.body)
+    with timezone.override(meeting.body.time_zone):
+        return render(
+            request,
+            "meetings/_convocations.html",
+            {"meeting": meeting, **_convocations(meeting)},
         )
 
 

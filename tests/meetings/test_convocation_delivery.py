@@ -212,3 +212,20 @@ def test_the_editor_reads_the_convocations_in_a_fixed_number_of_queries(
     convocations.convocations_prepare(meeting=meeting, now=timezone.now())
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_the_progress_part_follows_the_worker(
+    meeting, agenda, members, clerk, councillor, capture_on_commit
+):
+    _convene(meeting, clerk, capture_on_commit)
+    url = reverse("meetings:convocations_progress", args=[meeting.pk])
+    client = client_for(clerk)
+    part = client.get(url).content.decode()
+    assert 'data-pending="1"' in part
+    assert f"0 of {len(members)} convocations sent" in part
+    run_jobs()
+    part = client.get(url).content.decode()
+    assert 'data-pending="0"' in part  # the page's script stops asking
+    assert f"{len(members)} of {len(members)} convocations sent" in part
+    assert part.count('data-status="sent"') == len(members)
+    assert client_for(councillor).get(url).status_code == 403

@@ -78,6 +78,7 @@ GET_PAGES = [
     ("meetings:meeting_create", lambda w: [w["slug"]], CLERK),
     ("meetings:meeting_edit", lambda w: [w["meeting"].pk], CLERK),
     ("meetings:meeting_convene", lambda w: [w["meeting"].pk], CLERK),
+    ("meetings:convocations_progress", lambda w: [w["meeting"].pk], CLERK),
     ("meetings:item_create", lambda w: [w["meeting"].pk], CLERK),
     ("meetings:item_edit", lambda w: [w["public"].pk], CLERK),
     ("meetings:meeting_detail", lambda w: [w["meeting"].pk], MEMBER_AREA),
