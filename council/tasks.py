@@ -14,6 +14,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks import TaskResultStatus, task
 from django_tasks.base import Task
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -21,6 +22,25 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from council.audit import audit_anchor
 
 logger = logging.getLogger(__name__)
+
+_AT_WORKER_START: list[str] = []
+
+
+def register_worker_start(path: str) -> None:
+    """Have the worker call this function (a dotted path) each time it starts.
+
+    Apps use it to put back in the queue the work a lost job left undone,
+    from their ``ready()``, without council naming them.
+    """
+    if path not in _AT_WORKER_START:
+        _AT_WORKER_START.append(path)
+
+
+def worker_start() -> None:
+    """What ``manage.py run_worker`` does before taking jobs."""
+    audit_anchor_schedule()
+    for path in _AT_WORKER_START:
+        import_string(path)()
 
 
 def waiting_copies(job: Task, **kwargs):

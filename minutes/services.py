@@ -693,6 +693,32 @@ def print_job_run(job_id: int) -> PrintJob:
     return PrintJob.objects.get(pk=job_id)
 
 
+def print_jobs_requeue_lost() -> int:
+    """Queue again each unfinished print job that no job of the queue holds.
+
+    Called when the worker starts: a job asked for before the queue existed,
+    or whose run was pruned, would otherwise wait for ever.
+    """
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from minutes.tasks import print_job_render
+
+    held = set(
+        DBTaskResult.objects.filter(
+            task_path=print_job_render.module_path,
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        ).values_list("args_kwargs__kwargs__job_id", flat=True)
+    )
+    lost = PrintJob.objects.filter(
+        state__in=[PrintJob.State.PENDING, PrintJob.State.RUNNING]
+    ).exclude(pk__in=held)
+    pks = list(lost.values_list("pk", flat=True))
+    for pk in pks:
+        print_job_queue(pk)
+    return len(pks)
+
+
 def print_job_interrupted(job_id: int) -> PrintJob:
     """A job whose renderings kept being cut short fails instead of looping."""
     PrintJob.objects.filter(pk=job_id).exclude(state=PrintJob.State.DONE).update(

@@ -214,3 +214,33 @@ def test_marking_printed_and_batches_anchor_the_head_through_the_queue(
     run_jobs()
     assert (head.sequence, head.entry_hash) in audit_anchors()
     assert waiting(ANCHOR) == []
+
+
+@pytest.mark.django_db
+def test_the_worker_queues_again_a_job_whose_run_was_lost(
+    issued, sitting, clerk, media, django_capture_on_commit_callbacks
+):
+    # Asked for while the web process rendered in a thread, then restarted:
+    # nothing in the queue holds it.
+    lost = PrintJob.objects.create(
+        meeting=sitting.meeting,
+        kind="minutes",
+        total=1,
+        requested_by=clerk,
+        state=PrintJob.State.RUNNING,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        held = services.print_job_start(
+            meeting=sitting.meeting, by=clerk, kind="minutes"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.print_jobs_requeue_lost() == 1
+    assert sorted(j.args_kwargs["kwargs"]["job_id"] for j in waiting(RENDER)) == [
+        lost.pk,
+        held.pk,
+    ]
+    assert services.print_jobs_requeue_lost() == 0  # once
+    PrintJob.objects.filter(pk=held.pk).update(state=PrintJob.State.DONE)
+    run_jobs()
+    lost.refresh_from_db()
+    assert lost.state == PrintJob.State.DONE and lost.file
