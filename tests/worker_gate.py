@@ -55,3 +55,21 @@ def print_job_render_gated(context: TaskContext, job_id: int, gate_dir: str) -> 
         return print_job_render.func(context, job_id)
     finally:
         services.pdf.decision_extracts = real
+
+
+@task()
+def convocations_send_slowly(meeting_id: int, seconds: float) -> dict:
+    """``convocations_send``, each message taking ``seconds`` to build."""
+    from meetings.services import convocations
+
+    real = convocations.convocation_message
+
+    def slow(convocation, items):
+        time.sleep(seconds)
+        return real(convocation, items)
+
+    convocations.convocation_message = slow
+    try:
+        return convocations.convocations_deliver(meeting_id=meeting_id)
+    finally:
+        convocations.convocation_message = real
