@@ -130,28 +130,72 @@ def box_reshuffle(*, poll: Poll) -> tuple[int, list[int]]:
     return len(ballots), members
 
 
-def tables_rewrite() -> None:
+def closing_transaction_id() -> int | None:
+    """The current transaction's id on PostgreSQL (64-bit, never wraps); None else."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text")
+        return int(cursor.fetchone()[0])
+
+
+def _older_transactions_running(cursor, closing_xid: int) -> bool:
+    # VACUUM FULL keeps every deleted version that a transaction started
+    # before the deletion might still see, and its own snapshot counts:
+    # while any transaction older than the closing one runs (in any
+    # database of the server), the casting versions would be copied along.
+    cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+    return int(cursor.fetchone()[0]) <= closing_xid
+
+
+def _dead_versions_kept(cursor, tables: Sequence[str]) -> bool:
+    # After VACUUM FULL, reltuples counts the versions it copied: the live
+    # rows plus those it had to keep (a snapshot somewhere could still see
+    # them). More than the live rows: some were kept.
+    for table in tables:
+        quoted = connection.ops.quote_name(table)
+        sql = (
+            f"SELECT c.reltuples::bigint, (SELECT count(*) FROM {quoted}) "  # noqa: S608 - from the model
+            "FROM pg_class c WHERE c.oid = %s::regclass"
+        )
+        cursor.execute(sql, [table])
+        copied, live = cursor.fetchone()
+        if copied > live:
+            return True
+    return False
+
+
+def tables_rewrite(*, closing_xid: int | None = None) -> bool:
     """Rewrite the ballot and participation tables, dropping deleted versions.
 
-    Cannot run inside a transaction (VACUUM). Running it again does no harm.
-    On PostgreSQL it takes each table's exclusive lock for the time of the
-    copy, waiting at most ``REWRITE_LOCK_TIMEOUT_MS`` for it (then it raises
-    ``OperationalError``, and can be run later).
+    False when it could not yet drop them all and must run again later: on
+    PostgreSQL, while a transaction older than ``closing_xid`` (the closing
+    transaction's id) runs, or when the rewrite had to keep deleted versions
+    that some snapshot could still see. Cannot run inside a transaction
+    (VACUUM). Running it again does no harm. On PostgreSQL it takes each
+    table's exclusive lock for the time of the copy, waiting at most
+    ``REWRITE_LOCK_TIMEOUT_MS`` for it (then it raises ``OperationalError``).
     """
     if connection.in_atomic_block:
         raise RuntimeError("the ballot tables are rewritten outside a transaction")
-    quote = connection.ops.quote_name
-    tables = ", ".join(quote(m._meta.db_table) for m in (Ballot, Participation))
+    names = [m._meta.db_table for m in (Ballot, Participation)]
+    tables = ", ".join(connection.ops.quote_name(t) for t in names)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            if closing_xid is not None and _older_transactions_running(
+                cursor, closing_xid
+            ):
+                return False
             cursor.execute(f"SET lock_timeout = {int(REWRITE_LOCK_TIMEOUT_MS)}")
             try:
                 cursor.execute(f"VACUUM FULL {tables}")
             finally:
                 cursor.execute("RESET lock_timeout")
-        elif connection.vendor == "sqlite":
+            return not _dead_versions_kept(cursor, names)
+        if connection.vendor == "sqlite":
             cursor.execute("VACUUM")
             cursor.execute("PRAGMA journal_mode")
             if cursor.fetchone()[0].lower() == "wal":
                 # The write-ahead log keeps old page images until truncated.
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return True

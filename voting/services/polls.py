@@ -207,7 +207,13 @@ def poll_close(*, poll: Poll, by) -> Poll:
             poll.ballots, members = box.box_reshuffle(poll=poll)
             participant_ids = sorted(members)
             poll.participants = len(participant_ids)
-            transaction.on_commit(partial(ballot_tables_rewrite.enqueue, poll.pk))
+            transaction.on_commit(
+                partial(
+                    ballot_tables_rewrite.enqueue,
+                    poll.pk,
+                    box.closing_transaction_id(),
+                )
+            )
         else:
             tally = _public_tally(poll)
             poll.participants = poll.ballots = sum(
