@@ -10,8 +10,9 @@ def sqlite_secure_delete(sender, connection, **kwargs) -> None:
     them again in random orders; the deleted copies keep the casting order.
     """
     if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA secure_delete = ON")
+        # On the driver's connection, as Django's own connection pragmas:
+        # not one of the queries a request makes.
+        connection.connection.execute("PRAGMA secure_delete = ON")
 
 
 class VotingConfig(AppConfig):
