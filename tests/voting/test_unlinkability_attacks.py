@@ -658,8 +658,39 @@ def test_the_rewrite_waits_for_transactions_older_than_the_closing(appointment, 
     assert heap_xmins("voting_ballot") == Counter({closing[0]: VOTERS})
 
 
+@pytest.mark.skipif(not POSTGRES, reason="snapshots are PostgreSQL's")
+def test_the_rewrite_waits_for_a_snapshot_older_than_the_closing(appointment, voters):
+    """A reading transaction of this database, with no id of its own."""
+    cast_by_service(appointment, voters)
+    with other_connection(repeatable_read=True) as reader:
+        reader.execute("SELECT count(*) FROM django_session")  # its snapshot
+        poll_close(poll=appointment, by=voters[0])
+        (job,) = rewrite_jobs()
+        assert ballot_tables_rewrite.call(*job.args_kwargs["args"]) == "postponed"
+    run_the_jobs()
+    (closing,) = rows(
+        "SELECT xmin::text FROM voting_poll WHERE id = %s", [appointment.pk]
+    )
+    assert heap_xmins("voting_participation") == Counter({closing[0]: VOTERS})
+
+
+@pytest.mark.skipif(not POSTGRES, reason="snapshots are PostgreSQL's")
+def test_a_reading_session_s_snapshot_is_seen(transactional_db):
+    """The part of the wait that other databases' transactions cannot hide."""
+    from voting.services.box import snapshots_older_than
+
+    with other_connection(repeatable_read=True) as reader:
+        (xmin,) = reader.execute(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
+        ).fetchone()
+        with connection.cursor() as cursor:
+            assert snapshots_older_than(cursor, int(xmin))
+    with connection.cursor() as cursor:
+        assert not snapshots_older_than(cursor, int(xmin))
+
+
 @contextmanager
-def other_connection():
+def other_connection(*, repeatable_read: bool = False):
     """A second session of the database server, in a transaction."""
     import psycopg
 
@@ -667,4 +698,6 @@ def other_connection():
     for private in ("cursor_factory", "context", "prepare_threshold"):
         params.pop(private, None)
     with psycopg.connect(**params) as other:
+        if repeatable_read:
+            other.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         yield other
