@@ -49,6 +49,25 @@ else:
         SECRET_KEY.encode(), b"council.audit-chain.hmac-key.v1", hashlib.sha256
     ).digest()
 
+# Each secret poll's public key and the seals of its private key, and every
+# keyholder's public key, carry an HMAC under this secret, which is not in the
+# database: someone who can only write the database cannot substitute a key of
+# their own. Unset: derived from SECRET_KEY under a label of its own.
+POLL_KEY_SECRET_MIN_LENGTH = 32
+_poll_key_secret = env_str("POLL_KEY_SECRET")
+if _poll_key_secret or os.environ.get("POLL_KEY_SECRET_FILE"):
+    if len(_poll_key_secret) < POLL_KEY_SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            "POLL_KEY_SECRET (or POLL_KEY_SECRET_FILE) is "
+            f"{len(_poll_key_secret)} characters long: use at least "
+            f"{POLL_KEY_SECRET_MIN_LENGTH} random characters."
+        )
+    POLL_KEY_SECRET = _poll_key_secret.encode()
+else:
+    POLL_KEY_SECRET = hmac.new(
+        SECRET_KEY.encode(), b"council.poll-key-binding.hmac-key.v1", hashlib.sha256
+    ).digest()
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
