@@ -8,8 +8,8 @@ Participation refuses a second one even from concurrent requests.
 No ballot is taken unless the sitting is in session (``Meeting.accepts_ballots``):
 an open poll of a suspended sitting stays open and refuses ballots until the
 chair resumes; closing the sitting closes its open polls first. A cast holds
-the meeting's row in share mode, so suspending or closing waits for the casts
-in flight and every later cast sees the new state.
+the poll's and the meeting's rows in share mode, so suspending or closing
+waits for the casts in flight and every later cast sees the new state.
 """
 
 import hashlib
@@ -85,16 +85,17 @@ class CastResult:
 def _lock_open_poll(poll: Poll, *, share: bool) -> tuple[Poll, str]:
     """Hold the poll row so that closing waits for the casts in flight.
 
-    Also hold the meeting's row in share mode (before the poll's, the order
-    closing takes them in): suspending or closing the sitting waits for the
-    casts in flight, and a cast waiting for them reads the sitting's new
-    state. Answers the poll and the sitting's state.
+    Also hold the meeting's row in share mode, after the poll's (the order
+    ``poll_close`` and closing the sitting take them in): suspending or
+    closing the sitting waits for the casts in flight, and a cast waiting
+    for them reads the sitting's new state. Answers the poll and the
+    sitting's state.
     """
     if share and connection.vendor == "postgresql":
         # FOR SHARE lets ballots be cast side by side, and makes closing
         # (FOR UPDATE) wait until every ballot in flight is committed. The
-        # locks are taken in the order of the OF list: the meeting, then the
-        # poll; a cast that waited gets the rows as the other left them.
+        # locks are taken in the order of the OF list: the poll, then the
+        # meeting; a cast that waited gets the rows as the other left them.
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
@@ -102,7 +103,7 @@ def _lock_open_poll(poll: Poll, *, share: bool) -> tuple[Poll, str]:
                 f"FROM {quote(Meeting._meta.db_table)} m "
                 f"JOIN {quote(AgendaItem._meta.db_table)} i ON i.meeting_id = m.id "
                 f"JOIN {quote(Poll._meta.db_table)} p ON p.item_id = i.id "
-                "WHERE p.id = %s FOR SHARE OF m, p",
+                "WHERE p.id = %s FOR SHARE OF p, m",
                 [poll.pk],
             )
             row = cursor.fetchone()
