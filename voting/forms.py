@@ -24,6 +24,11 @@ class BallotForm(forms.Form):
         label=_("Your vote"), widget=forms.RadioSelect, choices=()
     )
 
+    # Made and kept by the voter's browser (static/js/ballot.js) for a secret
+    # ballot: the tracker is derived from it, so a lost answer loses no receipt.
+    # The service checks its form; without JavaScript it is empty.
+    receipt_secret = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, poll, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["choice"].choices = ballot_choices(poll)

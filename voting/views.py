@@ -151,7 +151,10 @@ def _poll_cast(request, poll_id: int):
         return _render_poll(request, poll, form=form, status=400)
     try:
         result = secret_ballot_cast(
-            poll=poll, by=request.user, choice=form.cleaned_data["choice"]
+            poll=poll,
+            by=request.user,
+            choice=form.cleaned_data["choice"],
+            receipt_secret=form.cleaned_data["receipt_secret"],
         )
     except Refusal as exc:
         return render(
@@ -160,7 +163,26 @@ def _poll_cast(request, poll_id: int):
             {"poll": poll, "error": str(exc)},
             status=409,
         )
-    return render(request, "voting/receipt.html", {"poll": poll, "result": result})
+    response = render(request, "voting/receipt.html", {"poll": poll, "result": result})
+    return padded(response, RECEIPT_PAGE_BYTES)
+
+
+# The receipt page's size must not tell who is voting (the header names the
+# member): every receipt is padded to this many bytes, or a multiple of it.
+RECEIPT_PAGE_BYTES = 16384
+_PAD_OPEN, _PAD_CLOSE = b"<!--", b"-->"
+
+
+def padded(response, size: int):
+    """Pad an HTML response to ``size`` bytes (or the next multiple of it)."""
+    body = response.content
+    room = len(_PAD_OPEN) + len(_PAD_CLOSE)
+    target = size * max(1, -(-(len(body) + room) // size))
+    filler = _PAD_OPEN + b" " * (target - len(body) - room) + _PAD_CLOSE
+    end = body.rfind(b"</body>")
+    end = len(body) if end < 0 else end
+    response.content = body[:end] + filler + body[end:]
+    return response
 
 
 async def poll_cast(request, poll_id: int):
