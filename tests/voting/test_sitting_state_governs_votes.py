@@ -147,10 +147,10 @@ def test_pages_say_the_vote_waits_for_the_sitting(page, public_poll, councillor,
     assert "data-ballot" not in html  # no ballot to fill in
     with translation.override("en"):
         assert str(SITTING_SUSPENDED) in html
-    assert "data-vote-paused" in html
+    assert "data-vote-paused>" in html
     meeting_resume(meeting=meeting, by=chair)
     html = client.get(url).content.decode()
-    assert "data-ballot" in html and "data-vote-paused" not in html
+    assert "data-ballot" in html and "data-vote-paused>" not in html
 
 
 def test_the_snapshot_tells_scripts_the_sitting_is_suspended(
