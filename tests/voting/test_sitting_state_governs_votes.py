@@ -175,3 +175,16 @@ def test_an_outsider_cannot_cast_in_any_state(secret_poll, outsider, chair):
     )
     assert response.status_code in (302, 403)
     assert _nothing_cast(secret_poll)
+
+
+def test_the_vote_controls_say_the_vote_waits_for_the_sitting(public_poll, chair):
+    meeting = public_poll.item.meeting
+    client = client_for(chair)
+    client.cookies["django_language"] = "en"
+    url = reverse("voting:controls", args=[meeting.pk])
+    assert "data-vote-paused" not in client.get(url).content.decode()
+    sitting_suspend(meeting=meeting, by=chair)
+    html = client.get(url).content.decode()
+    assert "data-vote-paused" in html
+    with translation.override("en"):
+        assert str(SITTING_SUSPENDED) in html
