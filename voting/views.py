@@ -121,11 +121,13 @@ def poll_vote(request, poll_id: int):
     if poll.secret:
         if not logged_in_recently(request):
             return _reauthenticate(request, poll.get_absolute_url())
-        return render(
+        response = render(
             request,
             "voting/confirm.html",
             {"poll": poll, "item": poll.item, "form": form, "label": form.label_of()},
         )
+        # Its size must tell neither the choice (a candidate's name) nor the voter.
+        return padded(response, RECEIPT_PAGE_BYTES)
     try:
         public_vote_cast(
             poll=poll, member=request.user, choice=form.cleaned_data["choice"]
@@ -167,9 +169,10 @@ def _poll_cast(request, poll_id: int):
     return padded(response, RECEIPT_PAGE_BYTES)
 
 
-# The receipt page's size must not tell who is voting (the header names the
-# member): every receipt is padded to this many bytes, or a multiple of it.
-RECEIPT_PAGE_BYTES = 16384
+# The size of a secret ballot's pages must not tell who is voting (the header
+# names the member) nor what they chose (the confirmation names it): the
+# confirmation and the receipt are padded to this many bytes, or a multiple.
+RECEIPT_PAGE_BYTES = 8192
 _PAD_OPEN, _PAD_CLOSE = b"<!--", b"-->"
 
 

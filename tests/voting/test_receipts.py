@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -282,3 +283,69 @@ def test_the_poll_stays_as_it_was(secret_poll):
     # Sanity: the fixtures give an open secret poll in a sitting in session.
     assert secret_poll.state == Poll.State.OPEN
     assert secret_poll.item.meeting.state == Meeting.State.IN_SESSION
+
+
+# ---- a secret ballot's sizes do not tell the choice -------------------------------
+
+
+def _sent(html: str, *names: str) -> int:
+    """How many bytes the page's form sends for these fields (form-encoded)."""
+    values = {
+        name: re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+        for name in names
+    }
+    return len(urlencode(values))
+
+
+def _offered(html: str) -> list[int]:
+    values = re.findall(r'name="choice" value="([^"]*)"', html)
+    return [len(urlencode({"choice": value})) for value in values]
+
+
+def test_a_secret_ballot_s_requests_and_pages_are_one_size_whatever_the_choice(
+    secret_poll, councillor
+):
+    client = recent_client(councillor)
+    page = client.get(reverse("voting:poll", args=[secret_poll.pk])).content.decode()
+    assert len(_offered(page)) == 3 and len(set(_offered(page))) == 1
+    confirmations, sent = [], []
+    for value in re.findall(r'name="choice" value="([^"]*)"', page):
+        response = client.post(
+            reverse("voting:vote", args=[secret_poll.pk]), {"choice": value}
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        confirmations.append(len(response.content))
+        sent.append(_sent(html, "choice", "filler"))
+    # The confirmation names the choice, yet is one size; what it sends on too.
+    assert confirmations == [RECEIPT_PAGE_BYTES] * 3
+    assert len(set(sent)) == 1
+    # A padded value is cast as the bare choice.
+    _cast(client, secret_poll, choice=re.findall(r'value="(abstain\.*)"', page)[0])
+    assert Participation.objects.count() == 1
+    assert (
+        recent_client(councillor)
+        .get(reverse("voting:poll", args=[secret_poll.pk]))
+        .status_code
+        == 200
+    )
+
+
+def test_an_appointment_s_candidates_travel_at_one_width(body, sitting, chair, keys):
+    from voting.models import Candidate
+
+    item = make_item(sitting, kind="appointment", current=True)
+    Candidate.objects.create(item=item, name="A")
+    Candidate.objects.create(item=item, name="Berthe-Marie de Longuenom")
+    poll = poll_open(item=item, by=chair)
+    html = recent_client(chair).get(reverse("voting:poll", args=[poll.pk]))
+    offered = _offered(html.content.decode())
+    # Candidate keys hold a colon, which a form sends as three bytes.
+    assert len(offered) == 3 and len(set(offered)) == 1
+    client = recent_client(chair)
+    confirm = client.post(
+        reverse("voting:vote", args=[poll.pk]), {"choice": "blank"}
+    ).content.decode()
+    assert _sent(confirm, "choice", "filler") == len(
+        urlencode({"choice": "c:1", "filler": "." * 19})
+    )
