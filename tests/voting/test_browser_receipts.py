@@ -46,6 +46,11 @@ def test_a_lost_answer_keeps_the_receipt_on_the_device(
     held = page.locator("[data-receipt-held] [data-receipt-tracker]")
     held.wait_for()
     assert held.inner_text().strip() == tracker
+    # The sitting page's vote panel shows it too.
+    page.goto(f"/sitting/{meeting.pk}/")
+    panel = page.locator("[data-vote-panel] [data-receipt-held] [data-receipt-tracker]")
+    panel.wait_for()
+    assert panel.inner_text().strip() == tracker
 
     poll_close(poll=poll, by=chair)
     page.goto(f"/polls/{poll.pk}/box/")

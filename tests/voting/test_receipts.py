@@ -183,6 +183,9 @@ def test_a_secret_ballot_shows_as_recorded_on_the_sitting_page(
         reverse("meetings:sitting", args=[secret_poll.item.meeting_id])
     ).content.decode()
     assert "Your vote is recorded: your secret ballot is in the box." in html
+    # The browser finds the receipt it kept for this poll and this member.
+    assert f'data-receipt-poll="{secret_poll.pk}"' in html
+    assert f'data-receipt-voter="{councillor.pk}"' in html
     # Someone who has not voted is not told so.
     other = recent_client(other_councillors[0]).get(
         reverse("meetings:sitting", args=[secret_poll.item.meeting_id])

@@ -18,6 +18,7 @@ def vote_panel(context, meeting, user):
         "csrf_token": context.get("csrf_token"),
         "controls": can(user, Action.OPEN_VOTE, meeting.body),
         "meeting": meeting,
+        "user": user,
     }
     if poll is None:
         return data
