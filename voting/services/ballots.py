@@ -30,6 +30,7 @@ from meetings.register import ROOM, may_vote_now, place_now
 from voting.choices import PROPOSAL_CHOICES, VoteChoice, candidate_key
 from voting.models import Ballot, Participation, Poll, PublicVote
 from voting.services import sealing
+from voting.services.keys import poll_key_verified
 from voting.services.polls import NOT_OPEN
 
 NOT_ELIGIBLE = _(
@@ -223,15 +224,20 @@ def secret_ballot_cast(
         raise Refusal(BAD_CHOICE)
     if receipt_secret and not RECEIPT_SECRET.fullmatch(receipt_secret):
         raise Refusal(BAD_RECEIPT_SECRET)
+    # A key swapped in the database stops the vote (POLL_KEY_MISMATCH); the
+    # ballot is sealed to the key that was checked, whatever the row says now.
+    public_key = poll_key_verified(poll)
     try:
-        return _secret_ballot_store(poll, by, choice, receipt_secret)
+        return _secret_ballot_store(poll, by, choice, receipt_secret, public_key)
     except IntegrityError:
         # Only a receipt secret sent by two members (the tracker is unique):
         # the whole cast is rolled back.
         raise Refusal(RECEIPT_SECRET_USED) from None
 
 
-def _secret_ballot_store(poll: Poll, by, choice: str, receipt_secret: str):
+def _secret_ballot_store(
+    poll: Poll, by, choice: str, receipt_secret: str, public_key: bytes
+) -> CastResult:
     with transaction.atomic():
         poll, sitting = _lock_open_poll(poll, share=True)
         if not _participation_insert(poll, by):
@@ -245,7 +251,7 @@ def _secret_ballot_store(poll: Poll, by, choice: str, receipt_secret: str):
             raise Refusal(refusal)  # and the participation is rolled back
         if not may_vote_now(poll.item, by):
             raise Refusal(NOT_ELIGIBLE)  # and the participation is rolled back
-        ciphertext = sealing.seal_choice(choice, bytes(poll.public_key))
+        ciphertext = sealing.seal_choice(choice, public_key)
         if receipt_secret:
             tracker = receipt_tracker(poll.pk, receipt_secret)
         else:
