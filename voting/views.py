@@ -162,12 +162,13 @@ def _poll_cast(request, poll_id: int):
             receipt_secret=form.cleaned_data["receipt_secret"],
         )
     except Refusal as exc:
-        return render(
+        refused = render(
             request,
             "voting/refused.html",
             {"poll": poll, "error": str(exc)},
             status=409,
         )
+        return padded(refused, RECEIPT_PAGE_BYTES)
     response = render(request, "voting/receipt.html", {"poll": poll, "result": result})
     return padded(response, RECEIPT_PAGE_BYTES)
 

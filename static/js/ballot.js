@@ -32,6 +32,12 @@ function setPaused(paused) {
 function apply(vote, status) {
   // An open poll of a suspended sitting stays open and takes no ballot.
   if (status) setPaused(status !== "in_session");
+  if (status === "in_session" && document.querySelector("[data-vote-paused]")) {
+    // The page was drawn while suspended, without a ballot: point to it now.
+    for (const notice of document.querySelectorAll("[data-vote-changed]")) {
+      notice.hidden = false;
+    }
+  }
   for (const node of live()) {
     const poll = Number(node.dataset.votePoll);
     const notice = node.parentElement.querySelector("[data-vote-changed]");

@@ -237,6 +237,14 @@ def test_receipt_pages_are_one_size_whoever_votes(secret_poll, voters):
     assert response.content.rstrip().endswith(b"</html>")
 
 
+def test_a_refused_cast_is_one_size_whoever_votes(secret_poll, voters, chair):
+    from meetings.services.sitting import sitting_suspend
+
+    sitting_suspend(meeting=secret_poll.item.meeting, by=chair)
+    sizes = [len(_cast(recent_client(v), secret_poll).content) for v in voters]
+    assert sizes == [RECEIPT_PAGE_BYTES] * 2
+
+
 def test_without_padding_the_sizes_would_differ(secret_poll, voters, monkeypatch):
     # The attack the padding stops: the header names the member.
     monkeypatch.setattr("voting.views.padded", lambda response, size: response)
