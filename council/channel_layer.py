@@ -23,6 +23,9 @@ class BlockingPoolRedisChannelLayer(RedisChannelLayer):
         # longer than that, or an idle receive fails (redis-py's default read
         # timeout is 5 s, the same as channels_redis's brpop_timeout).
         host.setdefault("socket_timeout", self.brpop_timeout + 5)
+        # A Redis that is down or unreachable fails a call within seconds
+        # (the relay and the publisher retry), instead of the system's minutes.
+        host.setdefault("socket_connect_timeout", 5)
         return BlockingConnectionPool.from_url(
             address,
             max_connections=self.pool_size,

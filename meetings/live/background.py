@@ -1,0 +1,65 @@
+"""Tasks that outlive the client that started them, and outages logged once.
+
+Every task the live engine leaves running is started by ``background``: in a
+fresh context (the caller's, its database connection included, is not the
+task's) and with its outcome always retrieved, so a failure is logged once by
+its own code and never as "Task exception was never retrieved".
+
+``Outage`` logs a failing dependency (the database, the channel layer) once
+when it starts failing and once when it works again, however many attempts
+fail in between.
+"""
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import Coroutine
+
+logger = logging.getLogger(__name__)
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        logger.error("background task %s failed", task.get_name(), exc_info=exc)
+
+
+def background(coroutine: Coroutine, name: str | None = None) -> asyncio.Task:
+    """Run ``coroutine`` as a task of the running loop, its outcome retrieved."""
+    task = asyncio.get_running_loop().create_task(
+        coroutine, name=name, context=contextvars.Context()
+    )
+    task.add_done_callback(_retrieve)
+    return task
+
+
+class Outage:
+    """One dependency's failures, logged at the first and at the recovery."""
+
+    def __init__(self, what: str, log: logging.Logger):
+        self.what = what
+        self.log = log
+        self.failures = 0
+
+    @property
+    def failing(self) -> bool:
+        return self.failures > 0
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.failures:
+            self.log.warning(
+                "%s failed (%s: %s); retrying with backoff",
+                self.what,
+                type(exc).__name__,
+                exc,
+            )
+        self.failures += 1
+
+    def recovered(self) -> None:
+        if self.failures:
+            self.log.info(
+                "%s works again after %d failed attempts", self.what, self.failures
+            )
+        self.failures = 0
