@@ -87,7 +87,10 @@ def vote_part(meeting, register: Register) -> BuiltVote | None:
             "names_against": result.names_against,
             "names_abstaining": result.names_abstaining,
         }
-    return BuiltVote(data=data, closed_session=poll.item.is_closed_session)
+    # The chair may declare closed session on any item: the public then
+    # hears nothing of its vote either (as of the item itself).
+    closed = poll.item.is_closed_session or meeting.closed_session
+    return BuiltVote(data=data, closed_session=closed)
 
 
 def vote_view(built: BuiltVote | None, audience: str) -> Vote | None:
