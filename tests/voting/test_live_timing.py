@@ -65,7 +65,7 @@ async def test_secret_ballots_in_closed_session_send_nothing_to_the_public(
     settings.SECRET_COUNT_INTERVAL = 0.5
     meeting, _, poll = closed_sitting
     public = await open_socket(meeting, public=True)
-    await next_of(public, "snapshot")
+    before = (await next_of(public, "snapshot"))["version"]
     member = await open_socket(meeting, councillor)
     await next_of(member, "snapshot")
     await drain(public, quiet=0.6)
@@ -85,6 +85,7 @@ async def test_secret_ballots_in_closed_session_send_nothing_to_the_public(
     # Nor does the public's sync reveal how many changes it missed.
     await public.send_json_to({"action": "sync", "version": 0})
     held = (await next_of(public, "snapshot"))["version"]
+    assert held == before
     await public.send_json_to({"action": "sync", "version": held})
     assert await public.receive_nothing(timeout=0.3)
     await public.disconnect()
