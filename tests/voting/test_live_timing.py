@@ -121,7 +121,7 @@ async def test_a_recusal_in_closed_session_does_not_show_on_the_public_stream(
 async def test_a_secret_count_moves_on_the_clock_ticks_not_with_each_ballot(
     meeting, voters, chair, councillor, keys, settings
 ):
-    settings.SECRET_COUNT_INTERVAL = 1.0
+    interval = settings.SECRET_COUNT_INTERVAL = 2.0
     await database_sync_to_async(arrive)(meeting, *voters)
     item = await database_sync_to_async(make_item)(
         meeting, vote_kind=AgendaItem.VoteKind.SECRET
@@ -135,7 +135,7 @@ async def test_a_secret_count_moves_on_the_clock_ticks_not_with_each_ballot(
 
     async def listen():
         while True:
-            message = await member.receive_json_from(timeout=5)
+            message = await member.receive_json_from(timeout=10)
             vote = message.get("changes", {}).get("vote")
             if vote is not None:
                 pushes.append((time.time(), vote["voted"]))
@@ -143,25 +143,30 @@ async def test_a_secret_count_moves_on_the_clock_ticks_not_with_each_ballot(
                     return
 
     listening = asyncio.ensure_future(listen())
-    for voter in voters:  # about one ballot every 0.15 s, over more than a second
+    started = time.time()
+    for voter in voters:
         await run(secret_ballot_cast, poll=poll, by=voter, choice="yes")
-        await asyncio.sleep(0.15)
-    await asyncio.wait_for(listening, timeout=5)
+        await asyncio.sleep(0.05)
+    span = time.time() - started
+    await asyncio.wait_for(listening, timeout=10)
 
-    assert len(pushes) < len(voters) // 2
+    # One push per tick the ballots spanned, not one per ballot. (Bounds wide
+    # enough for a loaded machine: a push is late, never early.)
+    assert len(pushes) <= span / interval + 2
+    assert len(pushes) < len(voters)
     for (earlier, _), (later, _) in zip(pushes, pushes[1:], strict=False):
-        assert later - earlier > 0.7
+        assert later - earlier > interval / 2
     for at, _ in pushes:
-        assert at % 1.0 < 0.6, "a count is pushed on a tick of the clock"
+        assert at % interval < 0.75 * interval, "counts are pushed on clock ticks"
 
-    # Anything else is pushed at once: closing the vote is not held.
-    await asyncio.sleep(0.1)
+    # Anything else is pushed at once: closing the vote, just after a tick,
+    # does not wait for the next one.
     started = time.monotonic()
     await run(poll_close, poll=poll, by=chair)
     while True:
-        message = await member.receive_json_from(timeout=2)
+        message = await member.receive_json_from(timeout=5)
         vote = message.get("changes", {}).get("vote")
         if vote is not None and vote["state"] == "closed":
             break
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 0.75 * interval
     await member.disconnect()
