@@ -7,15 +7,19 @@ its own code and never as "Task exception was never retrieved".
 
 ``Outage`` logs a failing dependency (the database, the channel layer) once
 when it starts failing and once when it works again, however many attempts
-fail in between.
+fail in between; a failure soon after it worked again (``FLAPPING``) is
+still the same outage.
 """
 
 import asyncio
 import contextvars
 import logging
+import time
 from collections.abc import Coroutine
 
 logger = logging.getLogger(__name__)
+
+FLAPPING = 10.0  # seconds after a recovery in which a failure is not news
 
 
 def _retrieve(task: asyncio.Task) -> None:
@@ -42,13 +46,16 @@ class Outage:
         self.what = what
         self.log = log
         self.failures = 0
+        self.announced = False
+        self.recovered_at = -FLAPPING
 
     @property
     def failing(self) -> bool:
         return self.failures > 0
 
     def failed(self, exc: BaseException) -> None:
-        if not self.failures:
+        if not self.failures and time.monotonic() - self.recovered_at > FLAPPING:
+            self.announced = True
             self.log.warning(
                 "%s failed (%s: %s); retrying with backoff",
                 self.what,
@@ -59,7 +66,10 @@ class Outage:
 
     def recovered(self) -> None:
         if self.failures:
-            self.log.info(
-                "%s works again after %d failed attempts", self.what, self.failures
-            )
+            if self.announced:
+                self.log.info(
+                    "%s works again after %d failed attempts", self.what, self.failures
+                )
+            self.recovered_at = time.monotonic()
         self.failures = 0
+        self.announced = False

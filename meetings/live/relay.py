@@ -24,7 +24,9 @@ Redis restarted under a connection that reconnected by itself raises
 nothing). If receiving fails (the layer lost its connection), it logs it
 once, forgets the versions it knew (pushes may have been lost), and tries
 again with backoff (``RETRY_DELAYS``) until it has joined its groups again
-and receives; the clients' ``sync`` heals any message lost meanwhile. The
+and receives. Then it sends its sockets the stored snapshot of each group
+whose version moved on since the last push it received (``_heal``): a push
+lost during the outage reaches them at once, not at their next ``sync``. The
 channel's name is the client's own (nothing about it is stored in the layer
 until a message waits on it), so it is kept.
 """
@@ -56,6 +58,8 @@ class Relay:
         self.renewer: asyncio.Task | None = None
         self.outage = Outage("the sitting relay's channel layer", logger)
         self.rejoined = 0  # times every group was joined again after a failure
+        self.receive_failed_at: float | None = None
+        self.known_before: dict[str, int] = {}  # versions when receiving failed
 
     async def join(self, group: str, consumer) -> None:
         """Deliver the group's messages to ``consumer`` (``await consumer.send``)."""
@@ -131,14 +135,16 @@ class Relay:
             except Exception as exc:
                 # The receive loop sees the outage too and joins again after it.
                 self.outage.failed(exc)
+                continue
+            if self.receive_failed_at is None:
+                self.outage.recovered()  # a failure of the renewal alone
 
     async def _run(self) -> None:
         channel = self.channel
-        failed_at = None
         tries = 0
         while True:
             try:
-                if failed_at is not None:
+                if self.receive_failed_at is not None:
                     async with self.lock:
                         await self._join_all(channel)
                     self.rejoined += 1
@@ -146,16 +152,18 @@ class Relay:
                     logger.info(
                         "sitting relay joined its %d groups again after %.1f s",
                         len(self.local),
-                        time.monotonic() - failed_at,
+                        time.monotonic() - self.receive_failed_at,
                     )
-                    failed_at, tries = None, 0
+                    self.receive_failed_at, tries = None, 0
+                    background(self._heal(self.known_before), name="relay heal")
                 message = await self.layer.receive(channel)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.outage.failed(exc)
-                if failed_at is None:
-                    failed_at = time.monotonic()
+                if self.receive_failed_at is None:
+                    self.receive_failed_at = time.monotonic()
+                    self.known_before = dict(self.versions)
                 # Pushes may have been lost meanwhile.
                 self.versions.clear()
                 await asyncio.sleep(RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)])
@@ -168,6 +176,28 @@ class Relay:
             for consumer in list(self.local.get(group, ())):
                 try:
                     await consumer.send(text_data=message["text"])
+                except Exception:  # noqa: S112 - one closed socket must not stop the rest
+                    continue
+
+    async def _heal(self, known_before: dict[str, int]) -> None:
+        """Send each group's sockets the stored snapshot if it is newer than theirs."""
+        # connect needs no relay: no import cycle at run time.
+        from meetings.live.connect import cached_version, snapshot_message
+
+        for group in list(self.local):
+            _, meeting_id, audience = group.split(".")
+            try:
+                text = await snapshot_message(int(meeting_id), audience)
+            except Exception as exc:
+                logger.info("sitting relay could not heal %s: %s", group, exc)
+                continue  # their sync heals them instead
+            # snapshot_message leaves the version it answered in the cache.
+            version = cached_version(int(meeting_id), audience) or 0
+            if version <= known_before.get(group, -1):
+                continue  # nothing was pushed meanwhile
+            for consumer in list(self.local.get(group, ())):
+                try:
+                    await consumer.send(text_data=text)
                 except Exception:  # noqa: S112 - one closed socket must not stop the rest
                     continue
 

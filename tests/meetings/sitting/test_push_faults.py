@@ -193,6 +193,52 @@ async def test_a_relay_whose_memberships_vanished_is_joined_again(
     await public.disconnect()
 
 
+async def test_a_push_lost_while_the_relay_was_cut_off_reaches_its_sockets(
+    live_meeting, chair, monkeypatch
+):
+    public = await open_socket(live_meeting, public=True)
+    await next_of(public, "snapshot")
+    await drain(public, quiet=0.3)
+    relay = next(iter(_relays.values()))
+    relay.renewer.cancel()  # only the receive loop's own recovery is at work
+    layer = relay.layer
+    receive, group_add = layer.receive, layer.group_add
+    cut_off = True
+
+    def unless_cut_off(call):
+        async def calling(*args):
+            if cut_off:
+                raise ConnectionError("Connection closed by server.")
+            return await call(*args)
+
+        return calling
+
+    monkeypatch.setattr(layer, "receive", unless_cut_off(receive))
+    monkeypatch.setattr(layer, "group_add", unless_cut_off(group_add))
+    # Wake the pending receive: the next one fails.
+    await layer.send(
+        relay.channel, {"type": "sitting.message", "group": "", "text": ""}
+    )
+    await asyncio.sleep(0.2)
+    # Meanwhile the layer lost the memberships, and a push is lost with them.
+    for group in list(relay.local):
+        await layer.group_discard(group, relay.channel)
+    await run(services.sitting_suspend, meeting=live_meeting, by=chair)
+    await asyncio.sleep(0.5)
+    assert await public.receive_nothing(timeout=0.1)
+    cut_off = False
+    message = await public.receive_json_from(timeout=2)
+    assert message["type"] == "snapshot"
+    assert message["data"]["status"] == "suspended"
+    # Joined again: the next push arrives as an update.
+    await asyncio.sleep(publisher.PUBLISH_INTERVAL)
+    await run(meeting_resume, meeting=live_meeting, by=chair)
+    update = await next_of(public, "update")
+    assert update["changes"]["status"] == "in_session"
+    assert update["prev"] == message["version"]
+    await public.disconnect()
+
+
 # ---- the database failing ---------------------------------------------------------
 
 
