@@ -30,12 +30,23 @@ def _retrieve(task: asyncio.Task) -> None:
         logger.error("background task %s failed", task.get_name(), exc_info=exc)
 
 
-def background(coroutine: Coroutine, name: str | None = None) -> asyncio.Task:
-    """Run ``coroutine`` as a task of the running loop, its outcome retrieved."""
+def _retrieve_quietly(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def background(
+    coroutine: Coroutine, name: str | None = None, *, awaited: bool = False
+) -> asyncio.Task:
+    """Run ``coroutine`` as a task of the running loop, its outcome retrieved.
+
+    A failure is logged here, unless the task is ``awaited`` by callers that
+    handle its failure themselves (it is still retrieved if none is left).
+    """
     task = asyncio.get_running_loop().create_task(
         coroutine, name=name, context=contextvars.Context()
     )
-    task.add_done_callback(_retrieve)
+    task.add_done_callback(_retrieve_quietly if awaited else _retrieve)
     return task
 
 

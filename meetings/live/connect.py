@@ -67,7 +67,7 @@ def _shared(running: dict, key, start) -> asyncio.Task:
     loop = asyncio.get_running_loop()
     task = running.get(key)
     if task is None or task.done() or task.get_loop() is not loop:
-        task = background(start(), name=f"shared {key}")
+        task = background(start(), name=f"shared {key}", awaited=True)
         running[key] = task
         task.add_done_callback(
             lambda done: running.pop(key) if running.get(key) is done else None
