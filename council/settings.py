@@ -49,6 +49,25 @@ else:
         SECRET_KEY.encode(), b"council.audit-chain.hmac-key.v1", hashlib.sha256
     ).digest()
 
+# Each secret poll's public key and the seals of its private key, and every
+# keyholder's public key, carry an HMAC under this secret, which is not in the
+# database: someone who can only write the database cannot substitute a key of
+# their own. Unset: derived from SECRET_KEY under a label of its own.
+POLL_KEY_SECRET_MIN_LENGTH = 32
+_poll_key_secret = env_str("POLL_KEY_SECRET")
+if _poll_key_secret or os.environ.get("POLL_KEY_SECRET_FILE"):
+    if len(_poll_key_secret) < POLL_KEY_SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            "POLL_KEY_SECRET (or POLL_KEY_SECRET_FILE) is "
+            f"{len(_poll_key_secret)} characters long: use at least "
+            f"{POLL_KEY_SECRET_MIN_LENGTH} random characters."
+        )
+    POLL_KEY_SECRET = _poll_key_secret.encode()
+else:
+    POLL_KEY_SECRET = hmac.new(
+        SECRET_KEY.encode(), b"council.poll-key-binding.hmac-key.v1", hashlib.sha256
+    ).digest()
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
@@ -329,6 +348,13 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    # A mail server that stops answering fails the send (retried later)
+    # instead of holding the worker for ever.
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+elif env_str("EMAIL_FILE_PATH"):
+    # Each message written to a file in this directory (a test or a dry run).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "council@localhost"
@@ -377,6 +403,12 @@ TASKS = {
 }
 # A job running longer than this is taken for one whose worker died elsewhere.
 TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900, minimum=30)
+# A convocation that cannot be sent is tried again this many times in all,
+# waiting CONVOCATION_RETRY_SECONDS, then twice as long each time.
+CONVOCATION_ATTEMPTS = env_int("CONVOCATION_ATTEMPTS", 5, minimum=1, maximum=20)
+CONVOCATION_RETRY_SECONDS = env_int("CONVOCATION_RETRY_SECONDS", 60, minimum=1)
+# The worker anchors the audit chain's head at least this often (seconds).
+AUDIT_ANCHOR_INTERVAL = env_int("AUDIT_ANCHOR_INTERVAL", 3600, minimum=60)
 
 # Request bodies: refused above MAX_REQUEST_BYTES before they are read
 # (council/limits.py, and client_max_body_size in the reverse proxy). The
@@ -391,6 +423,28 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Live sitting.
 ATTENDANCE_GRACE_SECONDS = env_int("ATTENDANCE_GRACE_SECONDS", 60, minimum=0)
+# Presence is a lease (meetings.live.presence): each open page of a sitting
+# holds one, its server process renews the leases of its sockets every
+# HEARTBEAT seconds for LEASE seconds, pages ping every PING seconds (a socket
+# silent for a whole lease is dropped), and the worker sweeps expired leases
+# every SWEEP seconds. SERVER_ID names this process across restarts (default:
+# host and the address Daphne serves on), so a restart clears what it held.
+PRESENCE_LEASE_SECONDS = env_int("PRESENCE_LEASE_SECONDS", 30, minimum=5)
+PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 10, minimum=1)
+PRESENCE_PING_SECONDS = env_int("PRESENCE_PING_SECONDS", 15, minimum=1)
+PRESENCE_SWEEP_SECONDS = env_int("PRESENCE_SWEEP_SECONDS", 30, minimum=1)
+PRESENCE_SERVER_ID = (env_str("PRESENCE_SERVER_ID") or "").strip()
+for _name, _value in (
+    ("PRESENCE_HEARTBEAT_SECONDS", PRESENCE_HEARTBEAT_SECONDS),
+    ("PRESENCE_PING_SECONDS", PRESENCE_PING_SECONDS),
+):
+    if _value >= PRESENCE_LEASE_SECONDS:
+        raise ImproperlyConfigured(
+            f"{_name}={_value} must be below PRESENCE_LEASE_SECONDS="
+            f"{PRESENCE_LEASE_SECONDS}: a lease would expire between renewals."
+        )
+if len(PRESENCE_SERVER_ID) > 150:
+    raise ImproperlyConfigured("PRESENCE_SERVER_ID is longer than 150 characters.")
 
 LOGGING = {
     "version": 1,

@@ -13,8 +13,9 @@ A client's periodic ``sync`` is compared with the sitting's current version
 (``behind``): a change whose push failed or was lost is pushed then, and the
 client sent the fresh snapshot.
 
-Connections of members who attend are recorded (``LiveConnection``) while
-they are open: the register's grace period asks whether a member came back.
+Connections of members who attend are leases on their presence
+(``meetings.live.presence``): the absence check after the grace period asks
+whether a member is still, or again, online.
 """
 
 import asyncio
@@ -22,12 +23,11 @@ import datetime
 import logging
 
 from django.db.models import Case, F, TextField, Value, When
-from django.utils import timezone
 
-from meetings.live import publisher
+from meetings.live import presence, publisher
 from meetings.live.background import background
 from meetings.live.publisher import VERSION_FIELD, db_call
-from meetings.models import LiveConnection, Meeting, SittingState
+from meetings.models import Meeting, SittingState
 
 logger = logging.getLogger(__name__)
 
@@ -193,14 +193,14 @@ async def behind(meeting_id: int, audience: str, held: int) -> bool:
 def connection_opened(
     *, meeting: Meeting, person, connection_id: str, at: datetime.datetime | None = None
 ) -> None:
-    """Record that an attending member's live page is connected."""
-    LiveConnection.objects.create(
-        meeting=meeting,
-        person=person,
-        channel_name=connection_id,
-        connected_at=at or timezone.now(),
+    """An attending member's page is connected: it holds a lease on their presence."""
+    presence.lease_open(
+        meeting_id=meeting.pk, person_id=person.pk, connection_id=connection_id, at=at
     )
 
 
-def connection_closed(*, connection_id: str) -> None:
-    LiveConnection.objects.filter(channel_name=connection_id).delete()
+def connection_closed(*, connection_id: str, check_absence: bool = True) -> None:
+    """The page is gone: its lease ends, and the member's absence is checked after
+    the grace period (``meetings.tasks.absence_check``) unless they left on purpose.
+    """
+    presence.lease_close(connection_id=connection_id, check_absence=check_absence)

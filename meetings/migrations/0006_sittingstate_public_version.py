@@ -10,7 +10,7 @@ def public_as_published(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("meetings", "0003_merge_0002_live_sitting_0002_preparation"),
+        ("meetings", "0005_merge_lease_and_delivery"),
     ]
 
     operations = [
