@@ -110,3 +110,19 @@ async def test_the_public_stream_is_limited_too(live_meeting):
     assert code == consumers.CLOSE_TOO_FAST
     burst, _ = consumers.RATE_LIMITS["sync"]
     assert sum(m["type"] == "snapshot" for m in messages) <= burst + 1
+
+
+async def test_a_ping_flood_is_closed_after_a_bounded_number_of_pongs(
+    live_meeting, councillor
+):
+    socket = await open_socket(live_meeting, councillor)
+    await next_of(socket, "snapshot")
+    await drain(socket, quiet=0.3)
+    for _ in range(10_000):
+        await socket.send_json_to({"action": "ping"})
+    messages, code = await _everything(socket, timeout=30)
+    await socket.disconnect(timeout=60)
+    assert code == consumers.CLOSE_TOO_FAST
+    burst, per = consumers.RATE_LIMITS["ping"]
+    # The burst, and what it earned back while the flood was read.
+    assert sum(m["type"] == "pong" for m in messages) < 10 * burst
