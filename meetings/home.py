@@ -32,11 +32,21 @@ def home_context(user, bodies) -> dict[int, dict]:
         )
         for meeting in upcoming:
             next_meeting.setdefault(meeting.body_id, meeting)
+    # Ways in: every sitting about to sit or sitting, one query for all bodies.
+    sitting: dict[int, list[Meeting]] = {}
+    for meeting in (
+        Meeting.objects.sitting_soon()
+        .filter(body_id__in=[b.pk for b in bodies])
+        .order_by("starts_at")
+        .only("pk", "body_id", "title", "number", "starts_at", "state")
+    ):
+        sitting.setdefault(meeting.body_id, []).append(meeting)
     compliance = years_compliance(preparation)
     return {
         body.pk: {
             "next_meeting": next_meeting.get(body.pk),
             "compliance": compliance.get(body.pk),
+            "sitting": sitting.get(body.pk, []),
         }
         for body in bodies
     }

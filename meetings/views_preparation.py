@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from council.models import Body
-from council.permissions import NOT_ALLOWED, Action, can, require
+from council.permissions import NOT_ALLOWED, Action, allowed, can, require
 from council.refusals import show_refusal
 from meetings.calendars import body_feed_ics
 from meetings.forms import (
@@ -476,6 +476,8 @@ def meeting_detail(request, pk: int):
                 and submissions.submission_is_open(meeting),
                 "submission_last_day": submissions.submission_last_day(meeting),
                 "prepares": can(request.user, Action.PREPARE_MEETINGS, body),
+                "about_to_sit": meeting.is_about_to_sit(),
+                "may": allowed(request.user, body),
             },
         )
 

@@ -58,6 +58,10 @@ class Meeting(models.Model):
     # stays open and takes ballots again once the chair resumes.
     BALLOT_STATES = frozenset({State.IN_SESSION})
     EDITABLE_STATES = frozenset({State.DRAFT, State.CONVENED})
+    # Ways in (the role's card) show from this long before the start until
+    # the close; a convened sitting never opened stops showing this long
+    # after its start.
+    SITTING_SOON = datetime.timedelta(hours=12)
 
     class VideoProvider(models.TextChoices):
         NONE = "none", _("No video")
@@ -166,6 +170,10 @@ class Meeting(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state in self.LIVE_STATES
+
+    def is_about_to_sit(self, now: datetime.datetime | None = None) -> bool:
+        """About to sit or sitting: the rule is ``Meeting.objects.sitting_soon``."""
+        return type(self).objects.sitting_soon(now).filter(pk=self.pk).exists()
 
     def accepts_ballots(self) -> bool:
         """May a ballot be cast now: not while suspended, not once closed."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils import timezone
 
 if TYPE_CHECKING:
     from meetings.models.core import Meeting
@@ -18,6 +19,25 @@ class MeetingQuerySet(models.QuerySet):
     def upcoming(self) -> MeetingQuerySet:
         """Convened or running: the sittings members are expected at."""
         return self.published().exclude(state=self.model.State.CLOSED)
+
+    def sitting_soon(self, now=None) -> MeetingQuerySet:
+        """Sittings about to sit or sitting (``Meeting.is_about_to_sit``).
+
+        The one rule of "ways in" (home page, meeting page, calendar):
+        convened and starting within ``SITTING_SOON`` (or started less than
+        ``SITTING_SOON`` ago and not opened yet), or open or suspended,
+        until the sitting closes.
+        """
+        now = now or timezone.now()
+        soon = self.model.SITTING_SOON
+        return self.filter(
+            models.Q(state__in=self.model.LIVE_STATES)
+            | models.Q(
+                state=self.model.State.CONVENED,
+                starts_at__lte=now + soon,
+                starts_at__gte=now - soon,
+            )
+        )
 
     def editable(self) -> MeetingQuerySet:
         """Still in preparation (``Meeting.is_editable``): the agenda may change."""

@@ -349,11 +349,12 @@ def test_the_dg_is_led_to_the_confirmation_page(body, director_general, councill
 def test_keyholders_page_costs_the_same_however_many_keyholders(
     body, councillor, director_general, new_deputy, django_assert_num_queries
 ):
-    """Session, user, body, roles; the mandates, their confirmations, the keys."""
+    """Session, user, body, roles; the mandates, their confirmations, the keys;
+    the header's sittings in session."""
     client = client_for(councillor)
     url = reverse("voting:keyholders", args=[body.slug])
     client.get(url)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get(url)
     for _ in range(3):
         person = make_user()
@@ -367,7 +368,7 @@ def test_keyholders_page_costs_the_same_however_many_keyholders(
             "--role",
             Role.DEPUTY_DIRECTOR_GENERAL,
         )
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         page = client.get(url).content.decode()
     assert person.display_name in page
 

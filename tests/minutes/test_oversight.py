@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, body, role; the decisions, minutes, sealed polls, compliance
 # and ten-meetings sections; the last verification (one query); the polls
-# stopped for an altered key; the audit log's page and its count.
-OVERSIGHT_QUERIES = 16
+# stopped for an altered key; the audit log's page and its count; the
+# header's sittings in session.
+OVERSIGHT_QUERIES = 17
 
 
 def _page(user, body, **params):

@@ -12,9 +12,9 @@ from voting.services.ballots import secret_ballot_cast
 # Session, user, poll, roles, the poll key's seals (to check its binding); in
 # one transaction: the poll's lock, the participation inserted unless already
 # there, eligibility, the ballot, the sitting's version; BEGIN and COMMIT.
-CAST_QUERIES = 12
+CAST_QUERIES = 13  # + the header's sittings in session
 # The same request again: the insert finds the participation, nothing more.
-AGAIN_QUERIES = 9
+AGAIN_QUERIES = 10  # + the header's sittings in session
 
 
 def test_a_cast_request_costs_a_fixed_number_of_queries(
