@@ -1,5 +1,8 @@
 """The fault harness as fixtures: one cluster for the run, one sitting per test."""
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.faults import harness
@@ -30,6 +33,10 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture
 async def sitting(cluster, request):
+    # Members post side by side from threads, and the agent is asked meanwhile:
+    # more threads than asyncio's default of a few per core.
+    executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="member")
+    asyncio.get_running_loop().set_default_executor(executor)
     cluster.ensure_running()
     cluster.mark_logs()
     sitting = await harness.Sitting.open(cluster, request.node.name[:200])
@@ -38,6 +45,8 @@ async def sitting(cluster, request):
     call = getattr(request.node, "rep_call", None)
     if call is not None and call.failed:
         print(cluster.tails())  # shown with the failure
+        # What failed to heal must not fail the next scenario too.
+        cluster.restart_servers()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -527,6 +527,14 @@ class Cluster:
         if not self.worker.alive():
             self.worker.start()
 
+    def restart_servers(self) -> None:
+        """Fresh Daphne processes and worker, on the same ports."""
+        for process in [*self.servers, self.worker]:
+            process.stop()
+        self.worker.start()
+        for server in self.servers:
+            server.start_and_wait()
+
     def restart_redis(self, down_for: float = 0.5) -> float:
         """``kill -9`` of Redis, then the same server again on the same port.
 
@@ -717,6 +725,11 @@ class Browser:
     def close_vote(self, server: Server, poll: int) -> Response:
         return self.follow(server, self.request(server, f"/polls/{poll}/close/", {}))
 
+    def move_to(self, server: Server, meeting: int, item: int) -> Response:
+        """The chair's console: the sitting moves to another item."""
+        path = f"/sitting/{meeting}/console/move/"
+        return self.follow(server, self.request(server, path, {"item": item}))
+
     def ask_floor(self, server: Server, meeting: int) -> Response:
         answer = self.request(server, f"/sitting/{meeting}/floor/", {})
         return self.follow(server, answer)
@@ -738,6 +751,12 @@ class Browser:
     def cast_secret(self, server: Server, poll: int, choice: str) -> Response:
         """Step two of a secret ballot (the confirmation page's form)."""
         return self.request(server, f"/polls/{poll}/cast/", {"choice": choice})
+
+
+def tracker_of(receipt: Response) -> str | None:
+    """The tracker a receipt page shows, only on the answer that stored the ballot."""
+    found = re.search(r"data-tracker>([^<]+)<", receipt.text)
+    return found.group(1).strip() if found else None
 
 
 @dataclass
@@ -1053,16 +1072,19 @@ class Sitting:
         await asyncio.gather(*(c.close() for c in self.clients))
 
 
-async def vote_all(votes: list[tuple[Browser, Server, int, str]]) -> list[Vote]:
-    """Post the roll-call votes at once, each from its member's browser."""
-    return list(
-        await asyncio.gather(
-            *(
-                asyncio.to_thread(b.vote, s, poll, choice)
-                for b, s, poll, choice in votes
-            )
-        )
-    )
+async def vote_all(
+    votes: list[tuple[Browser, Server, int, str]], stagger: float = 0.0
+) -> list[Vote]:
+    """Post the roll-call votes together, each from its member's browser.
+
+    With ``stagger``, the n-th vote leaves ``n * stagger`` seconds after the first.
+    """
+
+    async def one(n: int, browser: Browser, server: Server, poll: int, choice: str):
+        await asyncio.sleep(n * stagger)
+        return await asyncio.to_thread(browser.vote, server, poll, choice)
+
+    return list(await asyncio.gather(*(one(n, *v) for n, v in enumerate(votes))))
 
 
 def vote_accounts(recorded: list[Vote], stored: dict[int, str], attempted: set[int]):
@@ -1080,3 +1102,32 @@ def vote_accounts(recorded: list[Vote], stored: dict[int, str], attempted: set[i
     lost = [m for m, choice in last.items() if stored.get(m) != choice]
     extra = [m for m in stored if m not in attempted]
     return last, lost, extra
+
+
+def presence_errors(
+    register: dict, pages: list[LiveClient], present: set[int], away=frozenset()
+) -> list[str]:
+    """What the register and the open pages get wrong about who is here.
+
+    ``present`` are the members who should be present, ``away`` those who
+    should have been recorded absent (connection lost). Anyone else recorded
+    as having left, a register that disagrees, or a page showing another
+    quorum or other people present than the register is an error.
+    """
+    departed = {d["person"] for d in register["departures"]}
+    errors = [f"recorded absent but online: {p}" for p in sorted(departed - away)]
+    errors += [f"never recorded absent: {p}" for p in sorted(away - departed)]
+    if set(register["present_ids"]) != present:
+        errors.append(f"register shows present {register['present_ids']}")
+    quorum = register["quorum"]
+    for page in pages:
+        shown = page.state["quorum"]
+        if (shown["present"], shown["reached"]) != (
+            quorum["present"],
+            quorum["reached"],
+        ):
+            errors.append(f"{page.name} shows quorum {shown}, not {quorum}")
+        ids = page.state.get("present_ids")
+        if ids is not None and set(ids) != present:
+            errors.append(f"{page.name} shows present {sorted(ids)}")
+    return errors

@@ -6,6 +6,7 @@ import time
 from tests.faults.harness import (
     GRACE_SECONDS,
     in_sync,
+    presence_errors,
     report,
     vote_accounts,
     vote_all,
@@ -87,36 +88,18 @@ async def test_kill_9_of_a_daphne_during_a_vote(cluster, sitting):
             absent_after = time.monotonic() - killed_at
             break
         await asyncio.sleep(0.25)
-    register = await sitting.register()
-    departed = {d["person"] for d in register["departures"]}
-    presence_errors = sorted(
-        [f"never recorded absent: {p}" for p in away_ids - departed]
-        + [f"recorded absent but online: {p}" for p in departed - away_ids]
-    )
-    if absent_after is not None and absent_after < GRACE_SECONDS - 0.5:
-        presence_errors.append(f"recorded absent after {absent_after:.1f} s only")
-    if set(register["present_ids"]) != expected_present:
-        presence_errors.append(f"register present: {register['present_ids']}")
-
-    # Every page still open shows the quorum of the register.
+    # Every page still open shows the register's quorum, pushed.
     pages = sitting.connected()
-    sync = None
+    sync, late = None, []
     try:
-        synced_at, version = await in_sync(agent, sitting.meeting, pages, 10)
+        synced_at, _ = await in_sync(agent, sitting.meeting, pages, 10)
         sync = synced_at - killed_at
     except AssertionError as exc:
-        presence_errors.append(str(exc))
-    quorum = register["quorum"]
-    for page in pages:
-        shown = page.state["quorum"]
-        if (shown["present"], shown["reached"]) != (
-            quorum["present"],
-            quorum["reached"],
-        ):
-            presence_errors.append(f"{page.name} shows quorum {shown}, not {quorum}")
-        ids = page.state.get("present_ids")
-        if ids is not None and set(ids) != expected_present:
-            presence_errors.append(f"{page.name} shows present {sorted(ids)}")
+        late.append(str(exc))
+    register = await sitting.register()
+    errors = late + presence_errors(register, pages, expected_present, away_ids)
+    if absent_after is not None and absent_after < GRACE_SECONDS - 0.5:
+        errors.append(f"recorded absent {absent_after:.1f} s after the kill only")
 
     stored = dict(map(tuple, (await agent.acall("votes", poll=poll))["public"]))
     attempted = {v.member for v in votes}
@@ -127,7 +110,7 @@ async def test_kill_9_of_a_daphne_during_a_vote(cluster, sitting):
         "kill9",
         sync=sync,
         votes_lost=len(lost_votes),
-        presence_errors=len(presence_errors),
+        presence_errors=len(errors),
         absent_after=absent_after,
         push_after_kill=pushed - killed_at,
         votes_without_answer=unknown,
@@ -138,5 +121,5 @@ async def test_kill_9_of_a_daphne_during_a_vote(cluster, sitting):
     assert not lost_votes, f"{line}: votes told recorded but not stored: {lost_votes}"
     assert not extra, f"{line}: votes stored that nobody posted: {extra}"
     assert set(recorded) <= set(stored) <= attempted, line
-    assert not presence_errors, f"{line}:\n" + "\n".join(presence_errors)
-    assert quorum["present"] == len(expected_present), quorum
+    assert not errors, f"{line}:\n" + "\n".join(errors)
+    assert register["quorum"]["present"] == len(expected_present), register["quorum"]

@@ -1,0 +1,113 @@
+"""Every database connection terminated, again and again, while members vote."""
+
+import asyncio
+import time
+
+from tests.faults.harness import (
+    MEMBERS,
+    in_sync,
+    presence_errors,
+    report,
+    vote_accounts,
+    vote_all,
+)
+
+TERMINATIONS = 6  # one every TERMINATE_EVERY seconds, over the burst of votes
+TERMINATE_EVERY = 0.3
+VOTE_EVERY = 0.2  # the burst's votes leave one after the other
+CATCH_UP_WITHIN = 8.0  # seconds for every page to hold the sitting's version
+
+
+async def _terminate(agent, times: int, every: float) -> int:
+    ended = 0
+    for _ in range(times):
+        ended += await agent.acall("terminate_backends")
+        await asyncio.sleep(every)
+    return ended
+
+
+async def test_database_connections_terminated_during_a_vote(cluster, sitting):
+    first, _ = cluster.servers
+    agent = cluster.agent
+    members = sitting.members
+    browser = cluster.browser
+    own = sitting.server_of
+    opened = await asyncio.to_thread(
+        browser(members[0]).open_vote, first, sitting.meeting
+    )
+    assert opened.messages("success"), opened.messages("error") or opened.status
+    poll = await sitting.poll(sitting.public_item)
+    votes = await vote_all([(browser(m), own(m), poll, "yes") for m in members[:4]])
+    assert all(v.recorded for v in votes)
+    await in_sync(agent, sitting.meeting, sitting.clients, 5)
+
+    # The burst: eight members vote at once while every backend is ended.
+    burst, ended = await asyncio.gather(
+        vote_all([(browser(m), own(m), poll, "no") for m in members[4:]], VOTE_EVERY),
+        _terminate(agent, TERMINATIONS, TERMINATE_EVERY),
+    )
+    over_at = time.monotonic()
+    votes += burst
+    answers = [a for v in burst for a in (v.posted, v.page) if a.status is not None]
+    bare = [a for a in answers if a.bare_server_error]
+    failed = [a for a in answers if a.status >= 500]
+    silent = [v for v in burst if v.posted.status is None]
+    state = await agent.acall("versions", meeting=sitting.meeting)
+
+    # No further change: the pages must catch up with what was committed.
+    late = []
+    catch_up = None
+    try:
+        synced_at, _ = await in_sync(
+            agent, sitting.meeting, sitting.clients, CATCH_UP_WITHIN + 2
+        )
+        catch_up = max(synced_at - over_at, 0.0)
+    except AssertionError as exc:
+        late.append(str(exc))
+
+    # Recovery: whoever was not told "recorded" votes again, and it works.
+    retry = [
+        m
+        for m in members[4:]
+        if not any(v.recorded for v in burst if v.member == m["id"])
+    ]
+    retried = await vote_all([(browser(m), own(m), poll, "no") for m in retry])
+    votes += retried
+    sync = None
+    try:
+        synced_at, _ = await in_sync(agent, sitting.meeting, sitting.clients, 10)
+        sync = max(synced_at - over_at, 0.0)
+    except AssertionError as exc:
+        late.append(str(exc))
+
+    register = await sitting.register()
+    errors = presence_errors(register, sitting.clients, {m["id"] for m in members})
+    stored = dict(map(tuple, (await agent.acall("votes", poll=poll))["public"]))
+    recorded, lost, extra = vote_accounts(votes, stored, {v.member for v in votes})
+    problems = cluster.log_problems()
+    line = report(
+        "database",
+        sync=sync,
+        votes_lost=len(lost),
+        presence_errors=len(errors),
+        caught_up=catch_up,
+        backends_ended=ended,
+        behind_after_burst=state["version"] - state["published_version"],
+        error_answers=len(failed),
+        bare_500=len(bare),
+        no_answer=len(silent),
+        retried=len(retry),
+        unretrieved_task_exceptions=problems["unretrieved task exceptions"],
+    )
+    assert ended > 0, f"{line}: no connection was terminated"
+    assert not lost and not extra, f"{line}: lost {lost}, not posted {extra}"
+    assert all(v.recorded for v in retried), f"{line}: no recovery after the outage"
+    assert len(stored) == MEMBERS, f"{line}: {stored}"
+    assert not silent, f"{line}: requests left without an answer"
+    assert not bare, f"{line}: bare 'Server Error (500)' pages: {len(bare)}"
+    assert catch_up is not None and catch_up <= CATCH_UP_WITHIN, (
+        f"{line}:\n" + "\n".join(late)
+    )
+    assert not late, f"{line}:\n" + "\n".join(late)
+    assert not errors, f"{line}:\n" + "\n".join(errors)
+    assert problems["unretrieved task exceptions"] == 0, line
