@@ -55,6 +55,12 @@ MEMBERS = 12  # seats of the harness's council: the chair and 11 councillors
 GRACE_SECONDS = 3
 SERVER_SETTINGS = {
     "ATTENDANCE_GRACE_SECONDS": str(GRACE_SECONDS),
+    # Presence leases (meetings/live/presence.py): the shortest lease allowed,
+    # renewed every second; pages ping every 2 s; the worker sweeps every second.
+    "PRESENCE_LEASE_SECONDS": "5",
+    "PRESENCE_HEARTBEAT_SECONDS": "1",
+    "PRESENCE_PING_SECONDS": "2",
+    "PRESENCE_SWEEP_SECONDS": "1",
     # Logins happen once, at the start of the run; secret ballots need a recent one.
     "REAUTHENTICATION_TIMEOUT": "1800",
     # Persistent connections, as in production: a terminated backend is then
@@ -840,23 +846,25 @@ class LiveClient:
         )
         self.closed_at = None
         self.connected_at = time.monotonic()
+        seen = len(self.snapshots)
+        self._timers = []
+        if self.periodic_sync:
+            self._timers.append(asyncio.create_task(self._sync()))
         self._reader = asyncio.create_task(self._read())
-        self._timers = [
-            asyncio.create_task(self._every(period, name))
-            for name, period in page_timings().items()
-            if self._sends(name)
-        ]
-        await self.wait(lambda: self.state is not None, timeout, "a snapshot")
+        await self.wait(lambda: len(self.snapshots) > seen, timeout, "a snapshot")
         return self
 
-    def _sends(self, timing: str) -> bool:
-        return timing == "SYNC_EVERY_MS" and self.periodic_sync
-
-    async def _every(self, period: float, timing: str) -> None:
+    async def _sync(self) -> None:
+        """The page's periodic check, as often as sitting.js sends it."""
+        period = page_timings()["SYNC_EVERY_MS"]
         while True:
             await asyncio.sleep(period)
-            if timing == "SYNC_EVERY_MS":
-                await self.send({"action": "sync", "version": self.version})
+            await self.send({"action": "sync", "version": self.version})
+
+    async def _ping(self, period: float) -> None:
+        while True:
+            await asyncio.sleep(period)
+            await self.send({"action": "ping"})
 
     async def send(self, message: dict) -> bool:
         try:
@@ -882,7 +890,12 @@ class LiveClient:
 
     def _handle(self, message: dict, at: float) -> None:
         kind = message.get("type")
-        if kind == "snapshot":
+        if kind == "hello":
+            # The member page pings as often as the server's hello asks.
+            ping = message.get("ping")
+            if self.browser and isinstance(ping, int | float) and ping > 0:
+                self._timers.append(asyncio.create_task(self._ping(ping)))
+        elif kind == "snapshot":
             self.snapshots.append((at, message["version"]))
             if message["version"] >= self.version:
                 self.state = message["data"]
