@@ -12,17 +12,23 @@ from tests.faults.harness import (
     vote_all,
 )
 
-TERMINATIONS = 6  # one every TERMINATE_EVERY seconds, over the burst of votes
-TERMINATE_EVERY = 0.3
-VOTE_EVERY = 0.2  # the burst's votes leave one after the other
+VOTE_EVERY = 0.2  # the burst's votes leave one after the other...
+TERMINATE_EVERY = 0.3  # ...while every backend is ended this often;
+LINGER = 1.5  # then for this long after the last answer,
+LINGER_EVERY = 0.02  # this often: the push after the last commit meets it too.
 CATCH_UP_WITHIN = 8.0  # seconds for every page to hold the sitting's version
 
 
-async def _terminate(agent, times: int, every: float) -> int:
+async def _terminate_during(burst: asyncio.Future, agent) -> int:
+    """End every other backend of the database until LINGER after the burst."""
     ended = 0
-    for _ in range(times):
+    while not burst.done():
         ended += await agent.acall("terminate_backends")
-        await asyncio.sleep(every)
+        await asyncio.sleep(TERMINATE_EVERY)
+    until = time.monotonic() + LINGER
+    while time.monotonic() < until:
+        ended += await agent.acall("terminate_backends")
+        await asyncio.sleep(LINGER_EVERY)
     return ended
 
 
@@ -41,11 +47,12 @@ async def test_database_connections_terminated_during_a_vote(cluster, sitting):
     assert all(v.recorded for v in votes)
     await in_sync(agent, sitting.meeting, sitting.clients, 5)
 
-    # The burst: eight members vote at once while every backend is ended.
-    burst, ended = await asyncio.gather(
-        vote_all([(browser(m), own(m), poll, "no") for m in members[4:]], VOTE_EVERY),
-        _terminate(agent, TERMINATIONS, TERMINATE_EVERY),
+    # The burst: eight members vote while the backends are ended under them.
+    voting = asyncio.ensure_future(
+        vote_all([(browser(m), own(m), poll, "no") for m in members[4:]], VOTE_EVERY)
     )
+    ended = await _terminate_during(voting, agent)
+    burst = await voting
     over_at = time.monotonic()
     votes += burst
     answers = [a for v in burst for a in (v.posted, v.page) if a.status is not None]
