@@ -388,6 +388,29 @@ def _admin_connection(url: str):
     )
 
 
+DATABASE_PREFIX = "council_faults_"
+# The database's name says which run made it: host, pid, then a random part.
+_HOST = re.sub(r"[^a-z0-9]", "", socket.gethostname().lower())[:12] or "host"
+
+
+def _left_by_a_dead_run(name: str) -> bool:
+    """A harness database of this host whose test run no longer exists.
+
+    A run killed outright cannot drop its own database; the next run does.
+    Another host's, or a live run's, is never touched.
+    """
+    pid = name.removeprefix(f"{DATABASE_PREFIX}{_HOST}_").partition("_")[0]
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _database_url(url: str, name: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}", query=""))
@@ -402,7 +425,7 @@ class Cluster:
     def __init__(self, logs: Path):
         self.logs = logs
         self.anchors = logs / "audit-anchors"
-        self.db_name = f"council_faults_{secrets.token_hex(4)}"
+        self.db_name = f"{DATABASE_PREFIX}{_HOST}_{os.getpid()}_{secrets.token_hex(3)}"
         self.db_created = False
         self.base_url = os.environ["DATABASE_URL"]
         self.database_url = _database_url(self.base_url, self.db_name)
@@ -496,6 +519,12 @@ class Cluster:
 
     def _create_database(self) -> None:
         with _admin_connection(self.base_url) as admin:
+            for (name,) in admin.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s",
+                [f"{DATABASE_PREFIX}{_HOST}_%"],
+            ).fetchall():
+                if _left_by_a_dead_run(name):
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{self.db_name}"')
         self.db_created = True
 
