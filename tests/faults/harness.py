@@ -4,9 +4,9 @@
 
 - a Redis server on a free port (nothing saved to disk), so a test may kill
   and restart it without touching anyone else's Redis;
-- a PostgreSQL database of its own (``council_faults_<random>``) on the
-  server ``DATABASE_URL`` names, migrated with ``manage.py migrate`` and
-  dropped at the end;
+- a PostgreSQL database of its own (``council_faults_<host>_<pid>_<random>``)
+  on the server ``DATABASE_URL`` names, migrated with ``manage.py migrate``
+  and dropped at the end (or by the next run, if this one was killed);
 - two Daphne processes serving ``council.asgi:application`` and one
   ``manage.py run_worker``, all with the short timings of ``SERVER_SETTINGS``;
 - the agent (``tests/faults/agent.py``), which seeds the council and reads
@@ -142,14 +142,15 @@ def _listening(port: int) -> bool:
 
 # ---- processes -----------------------------------------------------------------------
 
-_libc = ctypes.CDLL(None, use_errno=True)
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)  # Linux
 PR_SET_PDEATHSIG = 1
 
 
 def _die_with_the_tests() -> None:
     # In the child, before exec: SIGKILL when the process that started it dies,
     # so a killed test run leaves no server behind.
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class Process:
@@ -193,8 +194,8 @@ class Process:
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole group (``kill -9`` by default) and reap it."""
-        if self.popen is None:
-            return
+        if self.popen is None or self.popen.poll() is not None:
+            return  # never started, or already reaped: its group id may be reused
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, sig)
         try:
@@ -205,14 +206,13 @@ class Process:
             self.popen.wait(timeout=10)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL after a few seconds; the group's strays too."""
-        if self.popen is None:
+        """SIGTERM to the group, then SIGKILL if it is still there in 5 s."""
+        if not self.alive():
             return
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=5)
         self.kill(signal.SIGKILL)
 
     def log(self) -> str:
@@ -270,7 +270,7 @@ class Server(Process):
 
 
 class Redis(Process):
-    def __init__(self, port: int, logs: Path, env: dict):
+    def __init__(self, port: int, env: dict, logs: Path):
         super().__init__(
             "redis",
             [
