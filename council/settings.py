@@ -120,7 +120,12 @@ if DATABASE_URL:
     try:
         DATABASES = {
             "default": dj_database_url.parse(
-                DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)
+                DATABASE_URL,
+                conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+                # A kept connection the server has since closed (restart,
+                # failover, pg_terminate_backend) is replaced at the start of
+                # the next request instead of failing it.
+                conn_health_checks=True,
             )
         }
     except ValueError as exc:
@@ -156,10 +161,14 @@ DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 0, minimum=0)
 if DATABASE_POOL_MAX and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     if DATABASES["default"].get("CONN_MAX_AGE"):
         raise ImproperlyConfigured("DATABASE_POOL_MAX needs DATABASE_CONN_MAX_AGE=0.")
+    from psycopg_pool import ConnectionPool
+
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_MAX,
         "timeout": env_int("DATABASE_POOL_TIMEOUT", 30, minimum=1),
+        # The pool hands out only connections that still answer.
+        "check": ConnectionPool.check_connection,
     }
 
 # Channel layer and cache: in memory unless REDIS_URL says otherwise.
@@ -179,11 +188,15 @@ if REDIS_URL:
             },
         }
     }
+    # Login rate limits live in this cache: while Redis is down it answers
+    # from each process's memory instead of failing (council/cache.py), and
+    # the short timeouts make a dead Redis cost milliseconds, not seconds.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "council.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("REDIS_PREFIX") or "council",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
         }
     }
 else:
@@ -364,6 +377,17 @@ TASKS = {
 }
 # A job running longer than this is taken for one whose worker died elsewhere.
 TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900, minimum=30)
+
+# Request bodies: refused above MAX_REQUEST_BYTES before they are read
+# (council/limits.py, and client_max_body_size in the reverse proxy). The
+# largest agenda document leaves a megabyte of it for the rest of its form.
+MAX_REQUEST_BYTES = env_int(
+    "MAX_REQUEST_BYTES", 26 * 1024 * 1024, minimum=2 * 1024 * 1024
+)
+MEETINGS_MAX_UPLOAD_BYTES = min(25 * 1024 * 1024, MAX_REQUEST_BYTES - 1024 * 1024)
+# Form fields are small; file parts above this go to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, stated
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Live sitting.
 ATTENDANCE_GRACE_SECONDS = env_int("ATTENDANCE_GRACE_SECONDS", 60, minimum=0)

@@ -5,6 +5,9 @@ from django.urls import include, path
 
 from council import views
 
+# Rendered without the database: it may be why the request failed.
+handler500 = "council.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),

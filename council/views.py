@@ -1,8 +1,13 @@
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+from django.core.exceptions import DisallowedHost
 from django.db.models import Count
+from django.http import HttpResponseServerError
 from django.shortcuts import render
-from django.utils import timezone
+from django.template import TemplateDoesNotExist, loader
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from council.home import panels_for
 from council.models import Body, Mandate
@@ -80,3 +85,38 @@ def home(request):
             "manages": can(user, Action.MANAGE_COUNCIL, None),
         },
     )
+
+
+def _same_site_referer(request) -> str | None:
+    """The path of the page the request came from, when it is one of ours."""
+    referer = request.META.get("HTTP_REFERER", "")
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return None
+    if not referer or not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={host}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(referer)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return path if path.startswith("/") and path != request.path else None
+
+
+def server_error(request, *args, **kwargs):
+    """The 500 page: says what may have been recorded; no query, no context processor.
+
+    It may be rendered because the database is gone, so it is rendered without
+    the request (no context processor runs, no user or session is read), in
+    the language the request asked for.
+    """
+    language = getattr(request, "LANGUAGE_CODE", None) or (
+        translation.get_language_from_request(request)
+    )
+    context = {"back": _same_site_referer(request)}
+    try:
+        with translation.override(language):
+            page = loader.get_template("500.html").render(context)
+    except TemplateDoesNotExist:
+        page = "<h1>Server Error (500)</h1>"
+    return HttpResponseServerError(page)

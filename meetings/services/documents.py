@@ -12,6 +12,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -59,6 +60,14 @@ CONTENT_TYPES = {
     "ppt": "application/vnd.ms-powerpoint",
 }
 MAX_NAME_LENGTH = 150
+# An ODF package's `mimetype` entry is one short line. Its declared size is
+# checked and at most this much of it is ever inflated, whatever the archive
+# claims: a few hundred compressed kilobytes can inflate to hundreds of MB.
+ODF_MIMETYPE_MAX_BYTES = 100
+# Reading an archive's directory builds an object per entry: an office
+# document's directory is a few kilobytes, a forged one of many empty
+# entries would cost megabytes of memory and seconds of CPU.
+ZIP_DIRECTORY_MAX_BYTES = 1024 * 1024
 
 
 def clean_file_name(name: str) -> str:
@@ -78,20 +87,47 @@ def clean_file_name(name: str) -> str:
     return f"{stem}.{extension.lower()}"
 
 
+def _odf_kind(archive: zipfile.ZipFile) -> str | None:
+    """The ODF kind its `mimetype` entry names, reading at most a few bytes."""
+    info = archive.getinfo("mimetype")
+    if info.file_size > ODF_MIMETYPE_MAX_BYTES:
+        return None
+    with archive.open(info) as entry:
+        mimetype = entry.read(ODF_MIMETYPE_MAX_BYTES + 1)
+    if len(mimetype) > ODF_MIMETYPE_MAX_BYTES:
+        return None
+    mimetype = mimetype.strip()
+    for extension, expected in ODF_MIMETYPES.items():
+        if mimetype == expected:
+            return extension
+    return None
+
+
 def _zip_kind(data: bytes) -> str | None:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        stream = io.BytesIO(data)
+        end = zipfile._EndRecData(stream)  # the record ZipFile itself reads
+        if end is None or end[zipfile._ECD_SIZE] > ZIP_DIRECTORY_MAX_BYTES:
+            return None
+        archive = zipfile.ZipFile(stream)
         names = archive.namelist()
         if "mimetype" in names:
-            mimetype = archive.read("mimetype").strip()
-            for extension, expected in ODF_MIMETYPES.items():
-                if mimetype == expected:
-                    return extension
+            kind = _odf_kind(archive)
+            if kind:
+                return kind
         if "[Content_Types].xml" in names:
             for extension, prefix in OOXML_PARTS.items():
                 if any(entry.startswith(prefix) for entry in names):
                     return extension
-    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError):
+    except (
+        zipfile.BadZipFile,
+        zlib.error,  # a corrupt deflate stream
+        EOFError,  # a truncated one
+        OSError,
+        KeyError,
+        RuntimeError,
+        ValueError,
+    ):
         return None
     return None
 

@@ -254,7 +254,7 @@ def test_redis_url_selects_the_blocking_pool_layer_and_redis_cache():
     assert values["LAYER_CONFIG"]["prefix"] == "p1"
     assert values["LAYER_CONFIG"]["pool_size"] == 150
     assert values["LAYER_CONFIG"]["pool_timeout"] == 9
-    assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHE"] == "council.cache.FallbackRedisCache"
 
 
 def test_https_site_turns_on_secure_cookies_and_hsts():
