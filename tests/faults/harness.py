@@ -469,9 +469,8 @@ class Cluster:
         self.secret_key = secrets.token_urlsafe(32)
         self.prefix = f"faults-{secrets.token_hex(4)}"
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.redis = Redis(
-            free_port("FAULTS_REDIS_PORTS"), self.logs, {}
-        ).start_and_wait()
+        self.redis = Redis(free_port("FAULTS_REDIS_PORTS"), {}, self.logs)
+        self.redis.start_and_wait()
         self._create_database()
         env = self.env()
         migrate = subprocess.run(
