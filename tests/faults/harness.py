@@ -579,6 +579,30 @@ class Cluster:
         self.redis.start_and_wait()
         return time.monotonic()
 
+    def database_outage(self, seconds: float, every: float = 0.02) -> int:
+        """No connection to the database for a while, as in a failover.
+
+        New connections are refused and every backend is ended every
+        ``every`` seconds, for ``seconds``; then connections are let in
+        again, whatever happened. Returns how many backends were ended.
+        """
+        ended = 0
+        name = self.db_name
+        with _admin_connection(self.base_url) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            try:
+                until = time.monotonic() + seconds
+                while time.monotonic() < until:
+                    ended += admin.execute(
+                        "SELECT count(pg_terminate_backend(pid)) "
+                        "FROM pg_stat_activity WHERE datname = %s",
+                        [name],
+                    ).fetchone()[0]
+                    time.sleep(every)
+            finally:
+                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        return ended
+
     def mark_logs(self) -> None:
         for process in [*self.servers, self.worker]:
             process.mark_log()
@@ -772,10 +796,16 @@ class Browser:
         answer = self.request(server, f"/sitting/{meeting}/floor/withdraw/", {})
         return self.follow(server, answer)
 
-    def vote(self, server: Server, poll: int, choice: str) -> "Vote":
-        """A roll-call vote as the poll page posts it; recorded if the page says so."""
+    def vote(self, server: Server, poll: int, choice: str, then=None) -> "Vote":
+        """A roll-call vote as the poll page posts it; recorded if the page says so.
+
+        ``then()``, if given, runs between the POST's answer and the page it
+        redirects to (which shows the message).
+        """
         started = time.monotonic()
         posted = self.request(server, f"/polls/{poll}/vote/", {"choice": choice})
+        if then is not None:
+            then()
         page = self.follow(server, posted)
         recorded = posted.status == 302 and bool(page.messages("success"))
         return Vote(

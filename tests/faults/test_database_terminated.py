@@ -1,4 +1,13 @@
-"""Every database connection terminated, again and again, while members vote."""
+"""Every database connection terminated, again and again, while members vote.
+
+During a burst of votes every backend of the database is ended now and
+then (``pg_terminate_backend``). Then two more votes go through one process
+in quick succession, so that the push of the second waits out the
+publisher's interval; as soon as the second is answered, the database
+refuses new connections for a moment while its backends keep being ended,
+as in a failover. That push meets the outage, and the pages must still
+catch up, without any further change, by themselves.
+"""
 
 import asyncio
 import time
@@ -14,21 +23,16 @@ from tests.faults.harness import (
 
 VOTE_EVERY = 0.2  # the burst's votes leave one after the other...
 TERMINATE_EVERY = 0.3  # ...while every backend is ended this often;
-LINGER = 1.5  # then for this long after the last answer,
-LINGER_EVERY = 0.02  # this often: the push after the last commit meets it too.
+OUTAGE = 1.5  # then no connection at all for this long (ended every 20 ms).
 CATCH_UP_WITHIN = 8.0  # seconds for every page to hold the sitting's version
 
 
 async def _terminate_during(burst: asyncio.Future, agent) -> int:
-    """End every other backend of the database until LINGER after the burst."""
+    """End every other backend of the database while the burst lasts."""
     ended = 0
     while not burst.done():
         ended += await agent.acall("terminate_backends")
         await asyncio.sleep(TERMINATE_EVERY)
-    until = time.monotonic() + LINGER
-    while time.monotonic() < until:
-        ended += await agent.acall("terminate_backends")
-        await asyncio.sleep(LINGER_EVERY)
     return ended
 
 
@@ -47,12 +51,25 @@ async def test_database_connections_terminated_during_a_vote(cluster, sitting):
     assert all(v.recorded for v in votes)
     await in_sync(agent, sitting.meeting, sitting.clients, 5)
 
-    # The burst: eight members vote while the backends are ended under them.
+    # The burst: six members vote while the backends are ended under them.
     voting = asyncio.ensure_future(
-        vote_all([(browser(m), own(m), poll, "no") for m in members[4:]], VOTE_EVERY)
+        vote_all([(browser(m), own(m), poll, "no") for m in members[4:10]], VOTE_EVERY)
     )
     ended = await _terminate_during(voting, agent)
     burst = await voting
+    # The last two, then the outage under the second one's push.
+    outage = []
+    burst.append(await asyncio.to_thread(browser(members[10]).vote, first, poll, "no"))
+    burst.append(
+        await asyncio.to_thread(
+            browser(members[11]).vote,
+            first,
+            poll,
+            "no",
+            then=lambda: outage.append(cluster.database_outage(OUTAGE)),
+        )
+    )
+    ended += outage[0]
     over_at = time.monotonic()
     votes += burst
     answers = [a for v in burst for a in (v.posted, v.page) if a.status is not None]
