@@ -569,16 +569,6 @@ class Cluster:
         for server in self.servers:
             server.start_and_wait()
 
-    def restart_redis(self, down_for: float = 0.5) -> float:
-        """``kill -9`` of Redis, then the same server again on the same port.
-
-        Returns the monotonic time at which it answered again.
-        """
-        self.redis.kill(signal.SIGKILL)
-        time.sleep(down_for)
-        self.redis.start_and_wait()
-        return time.monotonic()
-
     def database_outage(self, seconds: float, every: float = 0.02) -> int:
         """No connection to the database for a while, as in a failover.
 
@@ -780,21 +770,10 @@ class Browser:
         answer = self.request(server, f"/meetings/{meeting}/votes/open/", {})
         return self.follow(server, answer)
 
-    def close_vote(self, server: Server, poll: int) -> Response:
-        return self.follow(server, self.request(server, f"/polls/{poll}/close/", {}))
-
     def move_to(self, server: Server, meeting: int, item: int) -> Response:
         """The chair's console: the sitting moves to another item."""
         path = f"/sitting/{meeting}/console/move/"
         return self.follow(server, self.request(server, path, {"item": item}))
-
-    def ask_floor(self, server: Server, meeting: int) -> Response:
-        answer = self.request(server, f"/sitting/{meeting}/floor/", {})
-        return self.follow(server, answer)
-
-    def withdraw(self, server: Server, meeting: int) -> Response:
-        answer = self.request(server, f"/sitting/{meeting}/floor/withdraw/", {})
-        return self.follow(server, answer)
 
     def vote(self, server: Server, poll: int, choice: str, then=None) -> "Vote":
         """A roll-call vote as the poll page posts it; recorded if the page says so.
@@ -1202,3 +1181,13 @@ def presence_errors(
         if ids is not None and set(ids) != present:
             errors.append(f"{page.name} shows present {sorted(ids)}")
     return errors
+
+
+def socket_errors(pages: list[LiveClient]) -> list[str]:
+    """Errors the server answered on the pages' sockets (pages only send what
+    sitting.js sends, so any is a refusal of a page's own traffic)."""
+    return [
+        f"{page.name}: {error.get('code')} {error.get('message', '')}"
+        for page in pages
+        for error in page.errors
+    ]

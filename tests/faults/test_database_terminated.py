@@ -17,6 +17,7 @@ from tests.faults.harness import (
     in_sync,
     presence_errors,
     report,
+    socket_errors,
     vote_accounts,
     vote_all,
 )
@@ -109,6 +110,7 @@ async def test_database_connections_terminated_during_a_vote(cluster, sitting):
     stored = dict(map(tuple, (await agent.acall("votes", poll=poll))["public"]))
     recorded, lost, extra = vote_accounts(votes, stored, {v.member for v in votes})
     problems = cluster.log_problems()
+    refused = socket_errors(sitting.clients)
     line = report(
         "database",
         sync=sync,
@@ -121,6 +123,7 @@ async def test_database_connections_terminated_during_a_vote(cluster, sitting):
         bare_500=len(bare),
         no_answer=len(silent),
         retried=len(retry),
+        socket_errors=len(refused),
         unretrieved_task_exceptions=problems["unretrieved task exceptions"],
     )
     assert ended > 0, f"{line}: no connection was terminated"
@@ -135,3 +138,4 @@ async def test_database_connections_terminated_during_a_vote(cluster, sitting):
     assert not late, f"{line}:\n" + "\n".join(late)
     assert not errors, f"{line}:\n" + "\n".join(errors)
     assert problems["unretrieved task exceptions"] == 0, line
+    assert not refused, f"{line}: {refused}"

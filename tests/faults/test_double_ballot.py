@@ -9,6 +9,7 @@ from tests.faults.harness import (
     in_sync,
     presence_errors,
     report,
+    socket_errors,
     tracker_of,
 )
 
@@ -71,6 +72,7 @@ async def test_the_same_ballot_twice_at_once_through_both_processes(cluster, sit
     synced_at, _ = await in_sync(agent, sitting.meeting, sitting.clients, 10)
     register = await sitting.register()
     errors = presence_errors(register, sitting.clients, {m["id"] for m in members})
+    refused = socket_errors(sitting.clients)
     line = report(
         "double-ballot",
         sync=max(synced_at - answered_at, 0.0),
@@ -80,6 +82,7 @@ async def test_the_same_ballot_twice_at_once_through_both_processes(cluster, sit
         participations=len(participants),
         trackers_shown=len(shown),
         statuses="/".join(map(str, statuses)),
+        socket_errors=len(refused),
     )
     assert statuses == [200], f"{line}: answers {statuses}"
     assert not twice, f"{line}: a tracker shown twice to members {twice}"
@@ -88,3 +91,4 @@ async def test_the_same_ballot_twice_at_once_through_both_processes(cluster, sit
     assert participants == sorted(m["id"] for m in members), f"{line}: {participants}"
     assert stored["ballots"] == MEMBERS, line
     assert not errors, f"{line}:\n" + "\n".join(errors)
+    assert not refused, f"{line}: {refused}"

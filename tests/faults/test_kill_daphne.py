@@ -8,6 +8,7 @@ from tests.faults.harness import (
     in_sync,
     presence_errors,
     report,
+    socket_errors,
     vote_accounts,
     vote_all,
     wait_all,
@@ -106,6 +107,7 @@ async def test_kill_9_of_a_daphne_during_a_vote(cluster, sitting):
     recorded, lost_votes, extra = vote_accounts(votes, stored, attempted)
     unknown = sum(v.unknown for v in votes)
     problems = cluster.log_problems()
+    refused = socket_errors(sitting.clients)
     line = report(
         "kill9",
         sync=sync,
@@ -116,6 +118,7 @@ async def test_kill_9_of_a_daphne_during_a_vote(cluster, sitting):
         votes_without_answer=unknown,
         votes_stored=len(stored),
         votes_recorded=len(recorded),
+        socket_errors=len(refused),
         tracebacks=problems["tracebacks"],
     )
     assert not lost_votes, f"{line}: votes told recorded but not stored: {lost_votes}"
@@ -123,3 +126,4 @@ async def test_kill_9_of_a_daphne_during_a_vote(cluster, sitting):
     assert set(recorded) <= set(stored) <= attempted, line
     assert not errors, f"{line}:\n" + "\n".join(errors)
     assert register["quorum"]["present"] == len(expected_present), register["quorum"]
+    assert not refused, f"{line}: {refused}"

@@ -10,6 +10,7 @@ from tests.faults.harness import (
     in_sync,
     presence_errors,
     report,
+    socket_errors,
     vote_accounts,
     vote_all,
     wait_all,
@@ -96,6 +97,7 @@ async def test_pushes_resume_after_a_redis_restart(cluster, sitting):
     errors = presence_errors(register, pages, {m["id"] for m in members})
     stored = dict(map(tuple, (await agent.acall("votes", poll=poll))["public"]))
     recorded, lost, extra = vote_accounts(votes, stored, {v.member for v in votes})
+    refused = socket_errors(pages)
     for client in newcomers:
         await client.close()
     line = report(
@@ -106,6 +108,7 @@ async def test_pushes_resume_after_a_redis_restart(cluster, sitting):
         pushes_resumed=resumed,
         votes_during_outage=sum(v.recorded for v in votes[4:8]),
         login_during_outage=login,
+        socket_errors=len(refused),
         tracebacks=cluster.log_problems()["tracebacks"],
     )
     assert login_page.status == 200, f"{line}: the login page answered {login_page}"
@@ -116,4 +119,5 @@ async def test_pushes_resume_after_a_redis_restart(cluster, sitting):
     assert reached is not None and resumed <= RESUME_WITHIN, line
     assert not errors, f"{line}:\n" + "\n".join(errors)
     assert register["quorum"]["present"] == MEMBERS
+    assert not refused, f"{line}: {refused}"
     assert login == "302", f"{line}: logging in while Redis is down"
