@@ -1191,3 +1191,13 @@ def socket_errors(pages: list[LiveClient]) -> list[str]:
         for page in pages
         for error in page.errors
     ]
+
+
+def assert_recorded(votes: list[Vote], when: str) -> None:
+    """Every vote was told "recorded"; else say what each one was answered."""
+    refused = [v for v in votes if not v.recorded]
+    assert not refused, f"votes not recorded {when}: " + "; ".join(
+        f"member {v.member} on {v.server}: {v.posted.status or v.posted.error} "
+        f"{v.page.messages('error')}"
+        for v in refused
+    )

@@ -14,6 +14,7 @@ import time
 
 from tests.faults.harness import (
     MEMBERS,
+    assert_recorded,
     in_sync,
     presence_errors,
     report,
@@ -49,7 +50,7 @@ async def test_database_connections_terminated_during_a_vote(cluster, sitting):
     assert opened.messages("success"), opened.messages("error") or opened.status
     poll = await sitting.poll(sitting.public_item)
     votes = await vote_all([(browser(m), own(m), poll, "yes") for m in members[:4]])
-    assert all(v.recorded for v in votes)
+    assert_recorded(votes, "before any fault")
     await in_sync(agent, sitting.meeting, sitting.clients, 5)
 
     # The burst: six members vote while the backends are ended under them.
@@ -128,7 +129,7 @@ async def test_database_connections_terminated_during_a_vote(cluster, sitting):
     )
     assert ended > 0, f"{line}: no connection was terminated"
     assert not lost and not extra, f"{line}: lost {lost}, not posted {extra}"
-    assert all(v.recorded for v in retried), f"{line}: no recovery after the outage"
+    assert_recorded(retried, f"after the outage ({line})")
     assert len(stored) == MEMBERS, f"{line}: {stored}"
     assert not silent, f"{line}: requests left without an answer"
     assert not bare, f"{line}: bare 'Server Error (500)' pages: {len(bare)}"

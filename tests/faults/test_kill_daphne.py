@@ -5,6 +5,7 @@ import time
 
 from tests.faults.harness import (
     GRACE_SECONDS,
+    assert_recorded,
     in_sync,
     presence_errors,
     report,
@@ -38,7 +39,7 @@ async def test_kill_9_of_a_daphne_during_a_vote(cluster, sitting):
     votes = await vote_all(
         [(browser(m), sitting.server_of(m), poll, "yes") for m in first]
     )
-    assert all(v.recorded for v in votes), [v.posted.status for v in votes]
+    assert_recorded(votes, "before any fault")
 
     # During: the victim's other members post their votes and it dies under them.
     in_flight = asyncio.gather(
@@ -71,7 +72,7 @@ async def test_kill_9_of_a_daphne_during_a_vote(cluster, sitting):
         if client.person is None or client.person not in {m["id"] for m in away}:
             await client.connect(survivor)
     votes += await vote_all([(browser(m), survivor, poll, "no") for m in back])
-    assert all(v.recorded for v in votes[-len(back) :]), "a vote after coming back"
+    assert_recorded(votes[-len(back) :], "after coming back on the survivor")
 
     # The members who did not come back are recorded absent after the grace.
     away_ids = {m["id"] for m in away}

@@ -7,6 +7,7 @@ from tests.faults.harness import (
     MEMBERS,
     Browser,
     LiveClient,
+    assert_recorded,
     in_sync,
     presence_errors,
     report,
@@ -31,7 +32,7 @@ async def test_pushes_resume_after_a_redis_restart(cluster, sitting):
     poll = await sitting.poll(sitting.public_item)
     own = sitting.server_of
     votes = await vote_all([(browser(m), own(m), poll, "yes") for m in members[:4]])
-    assert all(v.recorded for v in votes)
+    assert_recorded(votes, "before any fault")
     await in_sync(agent, sitting.meeting, sitting.clients, 5)
 
     # Redis dies; members keep voting through both processes, and somebody
