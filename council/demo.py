@@ -10,9 +10,10 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from council.auth import email_address_confirm
+from council.keyholders import pending_mandates
 from council.models import Body, Mandate, PoliticalGroup, User
 from council.permissions import KEYHOLDER_ROLES
-from council.services import keyholder_mandate_create
+from council.services import keyholder_mandate_confirm, keyholder_mandate_create
 
 DEMO_PASSWORD = "demo-council-2026"
 DOMAIN = "val-de-meuse.example"
@@ -234,6 +235,9 @@ def seed() -> DemoCast:
         f"directrice.adjointe@{DOMAIN}", "Sylvie", "Lecomte", datetime.date(1975, 9, 2)
     )
     _mandate(deputy, body, Mandate.Role.DEPUTY_DIRECTOR_GENERAL, start)
+    # The deputy's mandate counts once the director-general confirms it.
+    for mandate in pending_mandates(body):
+        keyholder_mandate_confirm(mandate=mandate, by=dg)
     clerk = _person(f"greffe@{DOMAIN}", "Karim", "Benali", datetime.date(1986, 6, 21))
     _mandate(clerk, body, Mandate.Role.CLERK, start)
     admin = _person(

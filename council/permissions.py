@@ -37,6 +37,7 @@ class Action(StrEnum):
     RECORD_SIGNATURES = "record_signatures"
     APPROVE_MINUTES = "approve_minutes"
     HOLD_SEALING_KEY = "hold_sealing_key"  # set up a key, unseal
+    CONFIRM_KEYHOLDER = "confirm_keyholder"  # make a deputy's mandate count
     ANNOUNCE_RESULT = "announce_result"
     OVERSEE = "oversee"  # the DG's oversight page and the audit log
     MANAGE_COUNCIL = "manage_council"  # bodies, people, mandates; asked with no body
@@ -70,6 +71,7 @@ ROLES_FOR_ACTION: dict[Action, frozenset[str]] = {
     Action.RECORD_SIGNATURES: frozenset({Role.CLERK}),
     Action.APPROVE_MINUTES: frozenset({Role.DIRECTOR_GENERAL}),
     Action.HOLD_SEALING_KEY: frozenset(_DG),
+    Action.CONFIRM_KEYHOLDER: frozenset({Role.DIRECTOR_GENERAL}),
     Action.ANNOUNCE_RESULT: frozenset({Role.DIRECTOR_GENERAL}),
     Action.OVERSEE: frozenset(_DG),
     Action.MANAGE_COUNCIL: frozenset(),  # the administrator flag alone
@@ -93,7 +95,8 @@ ADMIN_MODELS_FOR_ACTION: dict[Action, frozenset[str]] = {
 ADMIN_VERBS = ("view", "add", "change", "delete")
 
 # Keyholders (whoever may hold a sealing key) are never made in the admin, by
-# anyone: their mandates are set by the keyholder_mandate command alone.
+# anyone: their mandates are set by the keyholder_mandate command alone, and a
+# deputy's counts once the director-general confirms it (council.keyholders).
 KEYHOLDER_ROLES: frozenset[str] = ROLES_FOR_ACTION[Action.HOLD_SEALING_KEY]
 ADMIN_ASSIGNABLE_ROLES: tuple[str, ...] = tuple(
     role for role in Role.values if role not in KEYHOLDER_ROLES

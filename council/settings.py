@@ -49,6 +49,25 @@ else:
         SECRET_KEY.encode(), b"council.audit-chain.hmac-key.v1", hashlib.sha256
     ).digest()
 
+# Each secret poll's public key and the seals of its private key, and every
+# keyholder's public key, carry an HMAC under this secret, which is not in the
+# database: someone who can only write the database cannot substitute a key of
+# their own. Unset: derived from SECRET_KEY under a label of its own.
+POLL_KEY_SECRET_MIN_LENGTH = 32
+_poll_key_secret = env_str("POLL_KEY_SECRET")
+if _poll_key_secret or os.environ.get("POLL_KEY_SECRET_FILE"):
+    if len(_poll_key_secret) < POLL_KEY_SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            "POLL_KEY_SECRET (or POLL_KEY_SECRET_FILE) is "
+            f"{len(_poll_key_secret)} characters long: use at least "
+            f"{POLL_KEY_SECRET_MIN_LENGTH} random characters."
+        )
+    POLL_KEY_SECRET = _poll_key_secret.encode()
+else:
+    POLL_KEY_SECRET = hmac.new(
+        SECRET_KEY.encode(), b"council.poll-key-binding.hmac-key.v1", hashlib.sha256
+    ).digest()
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
@@ -391,6 +410,28 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # Live sitting.
 ATTENDANCE_GRACE_SECONDS = env_int("ATTENDANCE_GRACE_SECONDS", 60, minimum=0)
+# Presence is a lease (meetings.live.presence): each open page of a sitting
+# holds one, its server process renews the leases of its sockets every
+# HEARTBEAT seconds for LEASE seconds, pages ping every PING seconds (a socket
+# silent for a whole lease is dropped), and the worker sweeps expired leases
+# every SWEEP seconds. SERVER_ID names this process across restarts (default:
+# host and the address Daphne serves on), so a restart clears what it held.
+PRESENCE_LEASE_SECONDS = env_int("PRESENCE_LEASE_SECONDS", 30, minimum=5)
+PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 10, minimum=1)
+PRESENCE_PING_SECONDS = env_int("PRESENCE_PING_SECONDS", 15, minimum=1)
+PRESENCE_SWEEP_SECONDS = env_int("PRESENCE_SWEEP_SECONDS", 30, minimum=1)
+PRESENCE_SERVER_ID = (env_str("PRESENCE_SERVER_ID") or "").strip()
+for _name, _value in (
+    ("PRESENCE_HEARTBEAT_SECONDS", PRESENCE_HEARTBEAT_SECONDS),
+    ("PRESENCE_PING_SECONDS", PRESENCE_PING_SECONDS),
+):
+    if _value >= PRESENCE_LEASE_SECONDS:
+        raise ImproperlyConfigured(
+            f"{_name}={_value} must be below PRESENCE_LEASE_SECONDS="
+            f"{PRESENCE_LEASE_SECONDS}: a lease would expire between renewals."
+        )
+if len(PRESENCE_SERVER_ID) > 150:
+    raise ImproperlyConfigured("PRESENCE_SERVER_ID is longer than 150 characters.")
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,11 @@ handler500 = "council.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(
+        "bodies/<slug:slug>/keyholders/confirm/",
+        views.keyholder_confirm,
+        name="keyholder_confirm",
+    ),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

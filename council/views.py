@@ -1,17 +1,24 @@
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from django.contrib import messages
 from django.core.exceptions import DisallowedHost
 from django.db.models import Count
 from django.http import HttpResponseServerError
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist, loader
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
+from council.auth import recent_login_for_writes
 from council.home import panels_for
+from council.keyholders import keyholders
 from council.models import Body, Mandate
-from council.permissions import Action, allowed, can, remember_roles
+from council.permissions import Action, allowed, can, remember_roles, require
+from council.refusals import Refusal, show_refusal
+from council.services import keyholder_mandate_confirm
 
 
 @dataclass
@@ -83,6 +90,45 @@ def home(request):
             "public_bodies": public_bodies,
             "today": today,
             "manages": can(user, Action.MANAGE_COUNCIL, None),
+        },
+    )
+
+
+@recent_login_for_writes
+@require_http_methods(["GET", "POST"])
+def keyholder_confirm(request, slug: str):
+    """The director-general confirms a deputy's keyholder mandate.
+
+    The page is the confirmation step: it says what confirming does before
+    the button that does it (a POST, after a recent re-authentication).
+    """
+    body = get_object_or_404(Body, slug=slug)
+    require(request.user, Action.CONFIRM_KEYHOLDER, body)
+    holders = keyholders(body)
+    if request.method == "POST":
+        pending = {str(k.mandate.pk): k.mandate for k in holders if k.pending}
+        mandate = pending.get(request.POST.get("mandate", ""))
+        if mandate is None:
+            messages.error(request, _("Choose a mandate awaiting confirmation."))
+            return redirect("keyholder_confirm", slug=body.slug)
+        try:
+            keyholder_mandate_confirm(mandate=mandate, by=request.user)
+        except Refusal as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is now a keyholder of secret ballots.")
+                % {"name": mandate.person.display_name},
+            )
+        return redirect("keyholder_confirm", slug=body.slug)
+    return render(
+        request,
+        "council/keyholder_confirm.html",
+        {
+            "body": body,
+            "pending": [k for k in holders if k.pending],
+            "confirmed": [k for k in holders if not k.pending],
         },
     )
 

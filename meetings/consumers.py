@@ -6,9 +6,7 @@ map JSON actions to services. The messages are declared in
 ``meetings.live.contract``.
 """
 
-import asyncio
-import contextvars
-import datetime
+import contextlib
 import json
 import logging
 import time
@@ -20,12 +18,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from council.permissions import NOT_ALLOWED, Action, can
 from meetings import live
-from meetings.live import db_call
+from meetings.live import db_call, presence
 from meetings.models import Meeting
 from meetings.services import sitting as services
 
@@ -34,8 +32,7 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 2048
 MAX_BAD_MESSAGES = 5
 CLOSE_BAD_CLIENT = 4400
-
-_grace_tasks: set[asyncio.Task] = set()
+PONG = json.dumps({"type": "pong"})
 
 
 class BadMessage(Exception):
@@ -86,30 +83,26 @@ def _admit(meeting_id: int, user) -> tuple[Meeting | None, bool, bool]:
     return meeting, True, can(user, Action.ATTEND, meeting.body)
 
 
+def _presence_only(scope: dict) -> bool:
+    """A page with no live view of its own holds only the member's presence."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return query.get("presence", [""])[0] == "1"
+
+
 @db_call
-def _connected(meeting: Meeting, user, connection_id: str, track: bool) -> None:
+def _connected(meeting: Meeting, user, connection_id: str, track: bool, join: bool):
     if track:
         live.connection_opened(
             meeting=meeting, person=user, connection_id=connection_id
         )
-    services.attendance_join(meeting=meeting, by=user)
+    if join:
+        # Connecting asks for nothing: in an in-person sitting the page
+        # simply records no remote arrival.
+        with contextlib.suppress(ValidationError):
+            services.attendance_join(meeting=meeting, by=user)
 
 
 _disconnected = db_call(live.connection_closed)
-
-
-async def _after_grace(
-    meeting_id: int, user, disconnected_at: datetime.datetime
-) -> None:
-    await asyncio.sleep(services.grace_seconds())
-    try:
-        meeting = await _meeting(meeting_id)
-        if meeting is not None:
-            await db_call(services.attendance_connection_lost)(
-                meeting=meeting, person=user, disconnected_at=disconnected_at
-            )
-    except Exception:
-        logger.exception("recording a lost connection failed")
 
 
 class _SittingConsumerBase(AsyncWebsocketConsumer):
@@ -117,7 +110,7 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
     # No channel of its own: the process's relay delivers the pushes. That
     # saves a channel-layer receive per socket (and its failure modes).
     channel_layer_alias = "sitting-sockets-use-the-relay"
-    actions: tuple[str, ...] = ("resync", "sync")
+    actions: tuple[str, ...] = ("resync", "sync", "ping")
 
     async def dispatch(self, message):
         """Hand a message to its handler, with no hop to the one sync thread.
@@ -141,11 +134,14 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         if layer is not None:
             self.relay = live.relay_for(layer)
 
-    async def _join(self, meeting_id: int) -> None:
-        if not hasattr(self, "group"):
+    async def _join(self, meeting_id: int, follow: bool = True) -> None:
+        """Accept the socket and greet it; with ``follow``, it gets the pushes."""
+        if follow and not hasattr(self, "group"):
             self._relay(meeting_id)
+        self.meeting_id = meeting_id
         self.bad_messages = 0
-        self.connection_id = uuid.uuid4().hex
+        if not getattr(self, "connection_id", None):
+            self.connection_id = uuid.uuid4().hex
         await self.accept()
         if hasattr(self, "relay"):
             await self.relay.join(self.group, self)
@@ -156,6 +152,7 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
                     "type": "hello",
                     "now": int(time.time() * 1000),
                     "user": getattr(user, "pk", None),
+                    "ping": presence.ping_seconds(),
                 }
             )
         )
@@ -193,6 +190,8 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
                 await self.close(code=CLOSE_BAD_CLIENT)
 
     async def receive(self, text_data=None, bytes_data=None):
+        # Whatever the page says, it is alive: its lease goes on being renewed.
+        presence.heard(getattr(self, "connection_id", None))
         # A refusal is read by whoever acted: in the language of their page.
         with translation.override(_language(self.scope)):
             await self._receive(text_data, bytes_data)
@@ -216,6 +215,10 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         except ValidationError as exc:
             await self.error("refused", exc.messages[0], bad=False)
 
+    async def do_ping(self, message: dict) -> None:
+        """The page's heartbeat (``receive`` noted it): answered, so it knows too."""
+        await self.send(text_data=PONG)
+
     async def do_resync(self, message: dict) -> None:
         await self.send_snapshot()
 
@@ -229,39 +232,58 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
 
 
 class SittingConsumer(_SittingConsumerBase):
-    """A member's (or the DG's, the clerk's) live sitting."""
+    """A member's (or the DG's, the clerk's) live sitting.
+
+    With ``?presence=1`` the socket of a page that shows no live view (the
+    vote controls, the ballot, the meeting's page): no pushes, no arrival
+    recorded, only the attending member's lease, renewed while it pings.
+    """
 
     audience = live.MEMBERS
-    actions = ("resync", "sync", "ask_floor", "withdraw", "leave", "join")
+    actions = ("resync", "sync", "ping", "ask_floor", "withdraw", "leave", "join")
 
     async def connect(self):
         user = self.scope.get("user")
         meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
-        self.tracked = False
+        presence_only = _presence_only(self.scope)
         if not getattr(user, "is_authenticated", False):
             await self.close(code=4401)
             return
         meeting, may_follow, self.attends = await _admit(meeting_id, user)
-        if meeting is None or not may_follow:
+        if meeting is None or not may_follow or (presence_only and not self.attends):
             await self.close(code=4403)
+            return
+        if presence_only:
+            # The lease first: a page that got its hello holds the presence.
+            self.actions = ("ping",)
+            self.connection_id = uuid.uuid4().hex
+            await self._hold(meeting, join=False)
+            await self._join(meeting.pk, follow=False)
             return
         await self._join(meeting.pk)
         if self.attends:
-            await _connected(meeting, user, self.connection_id, track=True)
-            self.tracked = True
+            await self._hold(meeting, join=True)
         await self.send_snapshot(connecting=True)
+
+    async def _hold(self, meeting: Meeting, join: bool) -> None:
+        """Open this socket's lease on the member's presence; ``join``: record it."""
+        user = self.scope["user"]
+        presence.this_process(self.scope)
+        await _connected(meeting, user, self.connection_id, track=True, join=join)
+        presence.hold(
+            self,
+            connection_id=self.connection_id,
+            meeting_id=meeting.pk,
+            person_id=user.pk,
+        )
 
     async def disconnect(self, code):
         await super().disconnect(code)
-        if not self.tracked:
-            return
-        await _disconnected(connection_id=self.connection_id)
-        task = asyncio.get_running_loop().create_task(
-            _after_grace(self.meeting_id, self.scope["user"], timezone.now()),
-            context=contextvars.Context(),
-        )
-        _grace_tasks.add(task)
-        task.add_done_callback(_grace_tasks.discard)
+        connection_id = getattr(self, "connection_id", None)
+        if presence.release(connection_id):
+            # The lease ends; the absence check after the grace period is a
+            # job in the queue, whatever becomes of this process.
+            await _disconnected(connection_id=connection_id)
 
     async def _service(self, function, **kwargs):
         meeting = await _meeting(self.meeting_id)
@@ -278,19 +300,16 @@ class SittingConsumer(_SittingConsumerBase):
 
     async def do_leave(self, message: dict) -> None:
         await self._service(services.attendance_leave)
-        if self.tracked:
+        if presence.release(self.connection_id):
             # Left on purpose: no grace period, no second departure.
-            await _disconnected(connection_id=self.connection_id)
-            self.tracked = False
+            await _disconnected(connection_id=self.connection_id, check_absence=False)
 
     async def do_join(self, message: dict) -> None:
         if not self.attends:
             raise PermissionDenied(NOT_ALLOWED)
-        meeting = await _meeting(self.meeting_id)
-        await _connected(
-            meeting, self.scope["user"], self.connection_id, track=not self.tracked
-        )
-        self.tracked = True
+        await self._service(services.attendance_join)
+        if not presence.holds(self.connection_id):
+            await self._hold(await _meeting(self.meeting_id), join=False)
 
 
 class PublicSittingConsumer(_SittingConsumerBase):

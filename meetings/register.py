@@ -259,6 +259,21 @@ def place_now(meeting: Meeting, person_id: int) -> str | None:
     return _place(last)
 
 
+def presence_now(
+    meeting: Meeting, person_id: int
+) -> tuple[str | None, datetime.datetime | None]:
+    """``place_now``, and the time of the event it comes from (None, None: none)."""
+    last = (
+        AttendanceEvent.objects.filter(meeting_id=meeting.pk, person_id=person_id)
+        .order_by("-at", "-pk")
+        .values_list("kind", "place", "at")
+        .first()
+    )
+    if last is None:
+        return None, None
+    return _place(last[:2]), last[2]
+
+
 def is_present_now(meeting: Meeting, person_id: int) -> bool:
     return place_now(meeting, person_id) is not None
 

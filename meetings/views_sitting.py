@@ -144,7 +144,7 @@ def _run(request: HttpRequest, function, success: str, **kwargs) -> None:
 def sitting_join(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _member_page_access(request, pk)
     require(request.user, Action.ATTEND, meeting.body)
-    services.attendance_join(meeting=meeting, by=request.user)
+    _run(request, services.attendance_join, "", meeting=meeting, by=request.user)
     return redirect("meetings:sitting", pk=pk)
 
 

@@ -24,6 +24,7 @@ from meetings.models import Meeting
 from minutes import forms, pdf, selectors, services
 from minutes.models import DecisionRecord, Minutes, PrintJob
 from minutes.text import clock, duration, outcome_lines, summary_html
+from voting.keyholders import key_alarms
 
 
 def _meeting(meeting_id: int) -> Meeting:
@@ -605,6 +606,7 @@ def oversight(request, slug: str):
             "page": page,
             "query": query.urlencode(),
             "verification": audit_last_verification(),
+            "key_alarms": key_alarms(body),
         },
     )
 

@@ -29,7 +29,7 @@ from voting.models import (
     SealingKey,
 )
 from voting.services import sealing
-from voting.services.keys import active_keys, sealing_key_setup
+from voting.services.keys import active_keys, poll_key_tag_of, sealing_key_setup
 from voting.services.polls import (
     _decide,
     _public_tally,
@@ -234,10 +234,11 @@ def _secret_poll(cast, item: AgendaItem, choices: list[str], rounds) -> Poll:
     )
     if running:
         poll.candidates.set(running)
-    PollKeySeal.objects.bulk_create(
+    seals = PollKeySeal.objects.bulk_create(
         PollKeySeal(poll=poll, sealing_key=k, sealed_private_key=s)
         for k, s in zip(keys, sealed, strict=True)
     )
+    poll.key_binding = poll_key_tag_of(poll, seals)
     voters = sorted(Register.of(meeting).eligible_ids(item))
     if len(voters) != len(choices):
         raise ValueError("the demo's ballots must match the members present")

@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from council.models import Body
 from meetings.models import AgendaItem
 from voting.choices import PROPOSAL_FIELD_CHOICES
+from voting.services.sealing import fingerprint
 
 
 class SealingKey(models.Model):
@@ -39,6 +40,11 @@ class SealingKey(models.Model):
     memlimit = models.PositiveBigIntegerField(_("KDF memory limit"))
     active = models.BooleanField(pgettext_lazy("sealing key", "active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # HMAC under POLL_KEY_SECRET (not in the database) of holder, body and
+    # public key: a key written into this table by hand does not verify.
+    binding = models.CharField(
+        _("binding"), max_length=64, blank=True, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("sealing key")
@@ -53,6 +59,10 @@ class SealingKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder} — {self.body}"
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(bytes(self.public_key))
 
 
 class Candidate(models.Model):
@@ -144,6 +154,16 @@ class Poll(models.Model):
         verbose_name=_("opened by"),
     )
     public_key = models.BinaryField(_("poll public key"), null=True, blank=True)
+    # HMAC under POLL_KEY_SECRET of the poll id, its public key and every seal
+    # (keyholder, their public key, the sealed private key), checked at every
+    # cast and at unsealing.
+    key_binding = models.CharField(
+        _("key binding"), max_length=64, blank=True, default="", editable=False
+    )
+    # When a key that does not verify was found: casting stops for good.
+    key_alarm_at = models.DateTimeField(
+        _("key mismatch found at"), null=True, blank=True, editable=False
+    )
     # Members present and not recused when the poll closed: the base of a
     # two-thirds majority, and the "M" of "N of M have voted".
     eligible_at_close = models.PositiveIntegerField(
@@ -190,6 +210,10 @@ class Poll(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state == self.State.OPEN
+
+    @property
+    def key_fingerprint(self) -> str:
+        return fingerprint(bytes(self.public_key)) if self.public_key else ""
 
     @property
     def result_is_public(self) -> bool:

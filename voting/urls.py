@@ -23,4 +23,5 @@ urlpatterns = [
         name="candidate_remove",
     ),
     path("bodies/<slug:slug>/sealing-key/", views.key_setup, name="key_setup"),
+    path("bodies/<slug:slug>/keyholders/", views.keyholders, name="keyholders"),
 ]

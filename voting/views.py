@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from council.auth import logged_in_recently, recent_login_required
+from council.keyholders import is_confirmed_keyholder
 from council.models import Body, User
 from council.permissions import Action, can, require
 from council.refusals import Refusal, show_refusal
@@ -29,6 +30,7 @@ from voting.forms import (
     PassphraseForm,
     ProxyVoteForm,
 )
+from voting.keyholders import body_keyholders, poll_keys
 from voting.models import Candidate, Poll, PublicVote, SealingKey
 from voting.results import poll_results
 from voting.services.ballots import public_vote_cast, secret_ballot_cast
@@ -98,6 +100,7 @@ def _render_poll(request, poll: Poll, *, form=None, status=200):
         "is_clerk": can(user, Action.RECORD_ATTENDANCE, body),
         "is_keyholder": can(user, Action.HOLD_SEALING_KEY, body),
         "is_dg": can(user, Action.ANNOUNCE_RESULT, body),
+        "keys": poll_keys(poll),
     }
     return render(request, "voting/poll.html", context, status=status)
 
@@ -376,8 +379,29 @@ def key_setup(request, slug: str):
     return render(
         request,
         "voting/key_setup.html",
-        {"body": body, "form": form, "key": key},
+        {
+            "body": body,
+            "form": form,
+            "key": key,
+            "pending": not is_confirmed_keyholder(request.user, body),
+        },
         status=status,
+    )
+
+
+@login_required
+def keyholders(request, slug: str):
+    """Who holds the keys of the body's secret ballots, with their fingerprints."""
+    body = get_object_or_404(Body, slug=slug)
+    require(request.user, Action.VIEW_MEMBER_AREA, body)
+    return render(
+        request,
+        "voting/keyholders.html",
+        {
+            "body": body,
+            "rows": body_keyholders(body),
+            "may_confirm": can(request.user, Action.CONFIRM_KEYHOLDER, body),
+        },
     )
 
 

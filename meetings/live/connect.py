@@ -9,8 +9,9 @@ If the latest change is not pushed yet (or never was), it is pushed first,
 once for all the clients of the process that connect meanwhile. The client
 joins its group before this, so any later push reaches it as an update.
 
-Connections of members who attend are recorded (``LiveConnection``) while
-they are open: the register's grace period asks whether a member came back.
+Connections of members who attend are leases on their presence
+(``meetings.live.presence``): the absence check after the grace period asks
+whether a member is still, or again, online.
 """
 
 import asyncio
@@ -19,10 +20,10 @@ import datetime
 import logging
 
 from django.db.models import Case, F, TextField, Value, When
-from django.utils import timezone
 
+from meetings.live import presence
 from meetings.live.publisher import db_call, publish
-from meetings.models import LiveConnection, Meeting, SittingState
+from meetings.models import Meeting, SittingState
 
 logger = logging.getLogger(__name__)
 
@@ -165,14 +166,14 @@ async def published_version(meeting_id: int) -> int:
 def connection_opened(
     *, meeting: Meeting, person, connection_id: str, at: datetime.datetime | None = None
 ) -> None:
-    """Record that an attending member's live page is connected."""
-    LiveConnection.objects.create(
-        meeting=meeting,
-        person=person,
-        channel_name=connection_id,
-        connected_at=at or timezone.now(),
+    """An attending member's page is connected: it holds a lease on their presence."""
+    presence.lease_open(
+        meeting_id=meeting.pk, person_id=person.pk, connection_id=connection_id, at=at
     )
 
 
-def connection_closed(*, connection_id: str) -> None:
-    LiveConnection.objects.filter(channel_name=connection_id).delete()
+def connection_closed(*, connection_id: str, check_absence: bool = True) -> None:
+    """The page is gone: its lease ends, and the member's absence is checked after
+    the grace period (``meetings.tasks.absence_check``) unless they left on purpose.
+    """
+    presence.lease_close(connection_id=connection_id, check_absence=check_absence)

@@ -16,10 +16,15 @@ Server to client, one JSON text per message:
   applies it; one at a higher version drops it; any other client missed a
   message (Channels drops messages to full channels) and sends ``resync``.
 - ``ErrorMessage`` answers a refused or malformed action.
+- ``Pong`` answers a ``ping``.
 
 Client to server: ``{"action": "resync"}``; ``{"action": "sync", "version":
-V}`` periodically, answered by a snapshot only if V is behind; members also
-send ``ask_floor`` (with ``kind``), ``withdraw``, ``join`` and ``leave``.
+V}`` periodically, answered by a snapshot only if V is behind; ``{"action":
+"ping"}`` every ``Hello.ping`` seconds, the heartbeat of the member's presence
+(a socket that says nothing for a lease period is dropped); members also
+send ``ask_floor`` (with ``kind``), ``withdraw``, ``join`` and ``leave``. A
+page without a live view opens the members' socket with ``?presence=1``: it
+gets ``Hello`` and answers to ``ping`` only.
 
 The snapshot is language-neutral (codes, never labels): the page holds the
 labels. The public snapshot never carries names, titles or the stream of an
@@ -130,6 +135,13 @@ class Hello(TypedDict):
     type: Literal["hello"]
     now: int  # the server's clock, milliseconds since the epoch
     user: int | None
+    ping: float  # seconds between the page's pings (its presence heartbeat)
+
+
+class Pong(TypedDict):
+    """The answer to a ``ping``."""
+
+    type: Literal["pong"]
 
 
 class SnapshotMessage(TypedDict):
@@ -152,7 +164,7 @@ class ErrorMessage(TypedDict):
 
 
 class ClientAction(TypedDict):
-    action: Literal["resync", "sync", "ask_floor", "withdraw", "join", "leave"]
+    action: Literal["resync", "sync", "ping", "ask_floor", "withdraw", "join", "leave"]
     version: NotRequired[int]  # sync
     kind: NotRequired[RequestKind]  # ask_floor
 
@@ -292,6 +304,7 @@ def check_message(
         "snapshot": SnapshotMessage,
         "update": UpdateMessage,
         "error": ErrorMessage,
+        "pong": Pong,
     }.get(kind)
     if schema is None:
         raise ContractError(f"$.type: unknown message {kind!r}")

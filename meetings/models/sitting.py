@@ -2,9 +2,12 @@
 
 __all__ = ["SittingState", "FloorRequest", "LiveConnection"]
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from meetings.models.core import AgendaItem, Meeting
@@ -122,8 +125,24 @@ class FloorRequest(models.Model):
         )
 
 
+class LiveConnectionQuerySet(models.QuerySet):
+    def online(self, at: datetime.datetime | None = None):
+        """Leases not expired at ``at`` (now): the connections that count."""
+        return self.filter(expires_at__gt=at or timezone.now())
+
+    def expired(self, at: datetime.datetime | None = None):
+        return self.filter(expires_at__lte=at or timezone.now())
+
+
 class LiveConnection(models.Model):
-    """An open websocket of a member, so any process knows who is still online."""
+    """A lease on a member's presence, held by one open page of the sitting.
+
+    The server process holding the socket (``server``, and ``boot``, the token
+    of that process's incarnation) renews ``expires_at`` while the page keeps
+    talking; a lease counts only until it expires, so a process that dies
+    takes its members' presence with it after one lease period, and the rows
+    it left are swept (``meetings.live.presence``).
+    """
 
     meeting = models.ForeignKey(
         Meeting, on_delete=models.CASCADE, related_name="+", verbose_name=_("meeting")
@@ -136,11 +155,20 @@ class LiveConnection(models.Model):
     )
     channel_name = models.CharField(_("channel"), max_length=200, unique=True)
     connected_at = models.DateTimeField(_("connected at"))
+    server = models.CharField(_("server process"), max_length=200)
+    boot = models.CharField(_("process start token"), max_length=32)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    objects = LiveConnectionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("live connection")
         verbose_name_plural = _("live connections")
-        indexes = [models.Index(fields=["meeting", "person"])]
+        indexes = [
+            models.Index(fields=["meeting", "person"]),
+            models.Index(fields=["server", "boot"]),
+            models.Index(fields=["expires_at"]),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.person} @ {self.meeting_id}"
+        return f"{self.person} @ {self.meeting_id} ({self.server})"

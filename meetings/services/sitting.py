@@ -26,7 +26,7 @@ from meetings.models import (
     Meeting,
     Recusal,
 )
-from meetings.register import Register, is_present_now, place_now
+from meetings.register import Register, is_present_now, place_now, presence_now
 from meetings.services.meetings import (
     meeting_close,
     meeting_suspend,
@@ -56,6 +56,9 @@ NOT_PRESENT_NOW = _("This member is not recorded present.")
 ALREADY_RECUSED = _("This member is already recused for this item.")
 NOT_RECUSED = _("This member is not recused for this item.")
 BAD_KIND = _("Unknown kind of request.")
+PRESENCE_BY_THE_CLERK = _(
+    "This sitting is held in person: the clerk records who is present in the room."
+)
 
 
 def _lock(meeting: Meeting) -> Meeting:
@@ -351,9 +354,15 @@ def _record(
 
 @transaction.atomic
 def attendance_join(*, meeting: Meeting, by) -> AttendanceEvent | None:
-    """A member opened the sitting: recorded present (remote) unless already so."""
+    """A member opened the sitting: recorded present (remote) unless already so.
+
+    Refused in an in-person sitting: presence in the room is the clerk's to
+    record, and there is no remote presence to record.
+    """
     if not can(by, Action.ATTEND, meeting.body):
         return None
+    if not meeting.is_remote_or_hybrid:
+        raise Refusal(PRESENCE_BY_THE_CLERK)
     if is_present_now(meeting, by.pk):
         # Most connects are reconnects: answer them without queueing for the
         # meeting's lock; the check is repeated under it below.
@@ -376,7 +385,12 @@ def attendance_join(*, meeting: Meeting, by) -> AttendanceEvent | None:
 
 @transaction.atomic
 def attendance_leave(*, meeting: Meeting, by) -> AttendanceEvent | None:
-    """A member leaves the sitting (the button): recorded absent now."""
+    """A member leaves the sitting (the button): recorded absent now.
+
+    Not in an in-person sitting, where the clerk records who leaves the room.
+    """
+    if not meeting.is_remote_or_hybrid:
+        raise Refusal(PRESENCE_BY_THE_CLERK)
     meeting = _lock(meeting)
     place = place_now(meeting, by.pk)
     if place is None:
@@ -398,23 +412,28 @@ def attendance_connection_lost(
 ) -> AttendanceEvent | None:
     """After the grace period: absent since the disconnect, unless back online.
 
-    Only a remote presence ends this way; the clerk records departures from
-    the room.
+    Back online means a lease of the member on this sitting that has not
+    expired (any page of the sitting holds one). Only a remote presence ends
+    this way; the clerk records departures from the room. Asked twice, it
+    records once.
     """
     meeting = _lock(meeting)
     if not meeting.is_live:
         return None
-    if LiveConnection.objects.filter(meeting=meeting, person=person).exists():
+    if LiveConnection.objects.online().filter(meeting=meeting, person=person).exists():
         return None
-    if place_now(meeting, person.pk) != AttendanceEvent.Place.REMOTE:
+    place, since = presence_now(meeting, person.pk)
+    if place != AttendanceEvent.Place.REMOTE:
         return None
+    # Never before the presence it ends (an arrival after the lost page).
+    at = max(disconnected_at, since) if since else disconnected_at
     return _record(
         meeting,
         person,
         AttendanceEvent.Kind.LEFT,
         AttendanceEvent.Place.REMOTE,
         AttendanceEvent.Cause.CONNECTION_LOST,
-        disconnected_at,
+        at,
         by=None,
     )
 

@@ -21,6 +21,7 @@ let state = null;
 let clockOffset = 0; // server time minus local time, in ms
 let retryDelay = 500;
 let timeUpFor = null;
+let pinging = null;
 
 function format(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
@@ -242,6 +243,15 @@ function send(message) {
   return false;
 }
 
+// The member's presence is a lease the server renews while the page talks:
+// a ping as often as the server asks (its hello says how often), so a socket
+// that silently died stops holding the member present.
+function startPinging(seconds) {
+  if (audience !== "members" || !(seconds > 0)) return;
+  if (pinging !== null) window.clearInterval(pinging);
+  pinging = window.setInterval(() => send({ action: "ping" }), seconds * 1000);
+}
+
 function onMessage(event) {
   let message;
   try {
@@ -251,6 +261,7 @@ function onMessage(event) {
   }
   if (message.type === "hello") {
     clockOffset = message.now - Date.now();
+    startPinging(message.ping);
   } else if (message.type === "snapshot") {
     if (message.version < version) return;
     version = message.version;

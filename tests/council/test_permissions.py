@@ -52,6 +52,7 @@ EXPECTED: dict[str, set[Action]] = {
         A.VIEW_BIRTH_DATES,
         A.APPROVE_MINUTES,
         A.HOLD_SEALING_KEY,
+        A.CONFIRM_KEYHOLDER,
         A.ANNOUNCE_RESULT,
         A.OVERSEE,
         A.VIEW_PREPARATION,

@@ -21,9 +21,9 @@ from tests.factories import make_meeting
 pytestmark = pytest.mark.django_db
 
 # Session, user, body, role; the decisions, minutes, sealed polls, compliance
-# and ten-meetings sections; the last verification (one query); the audit
-# log's page and its count.
-OVERSIGHT_QUERIES = 15
+# and ten-meetings sections; the last verification (one query); the polls
+# stopped for an altered key; the audit log's page and its count.
+OVERSIGHT_QUERIES = 16
 
 
 def _page(user, body, **params):

@@ -6,6 +6,7 @@ import nacl.pwhash
 import pytest
 from django.test import Client
 
+from council.services import keyholder_mandate_confirm
 from meetings.models import AgendaItem, Meeting
 from tests.factories import arrive, make_item, make_meeting
 from tests.meetings.sitting.contract_check import (  # noqa: F401 - an autouse fixture
@@ -48,7 +49,18 @@ def sitting(meeting, members):
 
 
 @pytest.fixture
-def keys(body, director_general, deputy_director_general):
+def confirmed_deputy(body, director_general, deputy_director_general):
+    """The deputy, whose mandate the director-general has confirmed."""
+    keyholder_mandate_confirm(
+        mandate=deputy_director_general.mandates.get(body=body),
+        by=director_general,
+    )
+    return deputy_director_general
+
+
+@pytest.fixture
+def keys(body, director_general, confirmed_deputy):
+    deputy_director_general = confirmed_deputy
     return [
         sealing_key_setup(
             body=body,

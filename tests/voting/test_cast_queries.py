@@ -9,12 +9,12 @@ from tests.voting.conftest import recent_client
 from voting.models import Ballot, Participation
 from voting.services.ballots import secret_ballot_cast
 
-# Session, user, poll, roles; in one transaction: the poll's lock, the
-# participation inserted unless already there, eligibility, the ballot, the
-# sitting's version; BEGIN and COMMIT.
-CAST_QUERIES = 11
+# Session, user, poll, roles, the poll key's seals (to check its binding); in
+# one transaction: the poll's lock, the participation inserted unless already
+# there, eligibility, the ballot, the sitting's version; BEGIN and COMMIT.
+CAST_QUERIES = 12
 # The same request again: the insert finds the participation, nothing more.
-AGAIN_QUERIES = 8
+AGAIN_QUERIES = 9
 
 
 def test_a_cast_request_costs_a_fixed_number_of_queries(

@@ -19,7 +19,8 @@ def test_keyholder_without_a_key_is_asked_to_set_one_up(body, director_general):
     assert reverse("voting:key_setup", args=[body.slug]) in html
 
 
-def test_keyholder_with_a_key_sees_it_done(body, deputy_director_general):
+def test_keyholder_with_a_key_sees_it_done(body, confirmed_deputy):
+    deputy_director_general = confirmed_deputy
     sealing_key_setup(
         body=body,
         by=deputy_director_general,

@@ -195,6 +195,8 @@ def test_announce(request, secret_poll, chair, director_general, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_key_setup(request, body, role):
+    if role == "deputy_director_general":
+        request.getfixturevalue("confirmed_deputy")
     user = user_of(request, role)
     client = recent_client(user) if user else client_for(None)
     url = reverse("voting:key_setup", args=[body.slug])

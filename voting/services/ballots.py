@@ -21,6 +21,7 @@ from meetings.register import ROOM, may_vote_now, place_now
 from voting.choices import PROPOSAL_CHOICES, VoteChoice, candidate_key
 from voting.models import Ballot, Participation, Poll, PublicVote
 from voting.services import sealing
+from voting.services.keys import poll_key_verified
 from voting.services.polls import NOT_OPEN
 
 NOT_ELIGIBLE = _(
@@ -151,6 +152,9 @@ def secret_ballot_cast(*, poll: Poll, by, choice: str) -> CastResult:
         raise Refusal(WRONG_KIND)
     if choice not in valid_secret_choices(poll):
         raise Refusal(BAD_CHOICE)
+    # A key swapped in the database stops the vote (POLL_KEY_MISMATCH); the
+    # ballot is sealed to the key that was checked, whatever the row says now.
+    public_key = poll_key_verified(poll)
     with transaction.atomic():
         poll = _lock_open_poll(poll, share=True)
         if not _participation_insert(poll, by):
@@ -159,7 +163,7 @@ def secret_ballot_cast(*, poll: Poll, by, choice: str) -> CastResult:
             return CastResult(recorded=False)
         if not may_vote_now(poll.item, by):
             raise Refusal(NOT_ELIGIBLE)  # and the participation is rolled back
-        ciphertext = sealing.seal_choice(choice, bytes(poll.public_key))
+        ciphertext = sealing.seal_choice(choice, public_key)
         tracker = sealing.tracker_of(ciphertext)
         Ballot.objects.create(poll=poll, ciphertext=ciphertext, tracker=tracker)
         # No audit entry per secret ballot: the chain's timestamps would order

@@ -24,7 +24,16 @@ from voting.models import (
     PublicVote,
 )
 from voting.services import sealing
-from voting.services.keys import active_keys
+from voting.services.keys import (
+    POLL_KEY_MISMATCH_UNSEAL,
+    SEALING_KEY_FORGED,
+    active_keys,
+    poll_key_alarm,
+    poll_key_is_bound,
+    poll_key_tag_of,
+    sealing_key_alarm,
+    sealing_key_is_bound,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +74,26 @@ def _locked_item(item: AgendaItem) -> AgendaItem:
     )
 
 
+class _ForgedSealingKeys(Exception):
+    def __init__(self, keys):
+        self.keys = keys
+
+
 def poll_open(*, item: AgendaItem, by) -> Poll:
-    """Open the vote on the item under discussion."""
+    """Open the vote on the item under discussion.
+
+    A secret ballot is sealed to the keyholders' keys only if each verifies
+    against the server's secret; otherwise nothing opens, and the alarm is
+    recorded after the opening's transaction is rolled back.
+    """
+    try:
+        return _poll_open(item=item, by=by)
+    except _ForgedSealingKeys as forged:
+        sealing_key_alarm(body=item.meeting.body, keys=forged.keys, by=by)
+        raise Refusal(SEALING_KEY_FORGED) from None
+
+
+def _poll_open(*, item: AgendaItem, by) -> Poll:
     body = item.meeting.body
     require(by, Action.OPEN_VOTE, body)
     with transaction.atomic():
@@ -105,6 +132,8 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
         keys = active_keys(body) if secret else []
         if secret and not keys:
             raise Refusal(NO_KEYHOLDER)
+        if forged := [k for k in keys if not sealing_key_is_bound(k)]:
+            raise _ForgedSealingKeys(forged)
         poll = Poll(
             item=item,
             secret=secret,
@@ -120,10 +149,12 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
         if candidates:
             poll.candidates.set(candidates)
         if secret:
-            PollKeySeal.objects.bulk_create(
+            seals = PollKeySeal.objects.bulk_create(
                 PollKeySeal(poll=poll, sealing_key=k, sealed_private_key=s)
                 for k, s in zip(keys, sealed, strict=True)
             )
+            poll.key_binding = poll_key_tag_of(poll, seals)
+            poll.save(update_fields=["key_binding"])
         audit_record(
             by=by,
             action="voting.poll.open",
@@ -135,6 +166,10 @@ def poll_open(*, item: AgendaItem, by) -> Poll:
                 "round": poll.round_number,
                 "candidates": [c.pk for c in candidates],
                 "sealed_to": [k.holder_id for k in keys],
+                "key_fingerprint": poll.key_fingerprint,
+                "sealing_keys": [
+                    {"holder": k.holder_id, "fingerprint": k.fingerprint} for k in keys
+                ],
             },
         )
         sitting_changed(meeting)
@@ -287,6 +322,9 @@ def poll_unseal(*, poll: Poll, by, passphrase: str) -> Poll:
     )
     if seal is None:
         raise Refusal(NO_SEAL_FOR_YOU)
+    if poll.key_alarm_at is not None or not poll_key_is_bound(poll):
+        poll_key_alarm(poll=poll, during="unseal")
+        raise Refusal(POLL_KEY_MISMATCH_UNSEAL)
     # The slow key derivation runs before any lock is taken; a failed attempt
     # is kept in the audit log while the poll stays as it was.
     try:
@@ -300,6 +338,8 @@ def poll_unseal(*, poll: Poll, by, passphrase: str) -> Poll:
             raise Refusal(NOT_CLOSED)
         try:
             poll_key = sealing.open_poll_key(bytes(seal.sealed_private_key), holder_key)
+            if bytes(poll_key.public_key) != bytes(poll.public_key):
+                raise sealing.SealingError("the seal holds another poll's key")
             choices = [
                 sealing.open_choice(bytes(c), poll_key)
                 for c in Ballot.objects.filter(poll=poll).values_list(

@@ -7,10 +7,16 @@
   stored only as a SealedBox to each keyholder's public key.
 - Each ballot is a SealedBox to the poll's public key of the choice padded to
   a fixed length, so every ciphertext of every poll has the same size.
+- Every keyholder's public key, and each poll's public key with its seals,
+  carry an HMAC under ``settings.POLL_KEY_SECRET``, which is not in the
+  database: a key someone wrote into the database does not verify.
 """
 
 import hashlib
+import hmac
+import json
 import secrets
+from collections.abc import Iterable
 
 import nacl.exceptions
 import nacl.pwhash
@@ -128,3 +134,43 @@ def open_choice(ciphertext: bytes, poll_private: PrivateKey) -> str:
 def tracker_of(ciphertext: bytes) -> str:
     """The voter's receipt: the hash of the ballot exactly as stored."""
     return hashlib.sha256(bytes(ciphertext)).hexdigest()
+
+
+# ---- binding keys to the server's secret --------------------------------------
+
+
+def fingerprint(public_key: bytes) -> str:
+    """A public key's name for people to compare: 128 bits of its SHA-256."""
+    digest = hashlib.sha256(bytes(public_key)).hexdigest()[:32]
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
+def _tag(label: str, material) -> str:
+    message = json.dumps([label, material], separators=(",", ":"))
+    return hmac.new(
+        settings.POLL_KEY_SECRET, message.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def sealing_key_tag(*, holder_id: int, body_id: int, public_key: bytes) -> str:
+    """The binding of a keyholder's public key to them and to the body."""
+    return _tag("sealing-key.v1", [holder_id, body_id, bytes(public_key).hex()])
+
+
+def poll_key_tag(
+    *, poll_id: int, public_key: bytes, seals: Iterable[tuple[int, bytes, bytes]]
+) -> str:
+    """The binding of a poll's public key and of its seals to the poll.
+
+    ``seals``: (keyholder id, the keyholder's public key, the sealed private
+    key) for every seal; their order does not matter.
+    """
+    rows = sorted(
+        [holder_id, bytes(holder_key).hex(), bytes(sealed).hex()]
+        for holder_id, holder_key, sealed in seals
+    )
+    return _tag("poll-key.v1", [poll_id, bytes(public_key).hex(), rows])
+
+
+def tags_match(expected: str, stored: str | None) -> bool:
+    return bool(stored) and hmac.compare_digest(expected, str(stored))

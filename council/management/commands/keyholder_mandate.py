@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from council.keyholders import NEEDS_CONFIRMATION
 from council.models import Body, User
 from council.permissions import KEYHOLDER_ROLES
 from council.refusals import Refusal
@@ -52,3 +53,8 @@ class Command(BaseCommand):
         except Refusal as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"{operation}: {mandate}"))
+        if operation == "create" and role in NEEDS_CONFIRMATION:
+            self.stdout.write(
+                "It counts once the director-general confirms it in the "
+                "application (home page, or /bodies/<slug>/keyholders/confirm/)."
+            )

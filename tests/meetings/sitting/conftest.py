@@ -20,6 +20,8 @@ def meeting(body):
         title="Séance du conseil",
         starts_at=timezone.now(),
         state=Meeting.State.CONVENED,
+        # Members join it from their page: remote presence is recorded.
+        mode=Meeting.Mode.HYBRID,
         video_provider=Meeting.VideoProvider.JITSI,
         livestream_url="https://stream.example.org/live",
     )

@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from meetings.models import AttendanceEvent, FloorRequest, LiveConnection, Meeting
+from meetings.live import presence
+from meetings.models import AttendanceEvent, FloorRequest, Meeting
 from meetings.register import Register, may_vote_now
 from meetings.services import sitting as services
 from tests.factories import arrive
@@ -83,11 +84,8 @@ def test_lost_connection_is_ignored_while_another_connection_lives(
     live_meeting, councillor
 ):
     services.attendance_join(meeting=live_meeting, by=councillor)
-    LiveConnection.objects.create(
-        meeting=live_meeting,
-        person=councillor,
-        channel_name="other-tab",
-        connected_at=timezone.now(),
+    presence.lease_open(
+        meeting_id=live_meeting.pk, person_id=councillor.pk, connection_id="other-tab"
     )
     assert (
         services.attendance_connection_lost(
