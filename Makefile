@@ -24,10 +24,12 @@ run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@# The worker runs beside the server and stops with it.
+	@# The worker runs beside the server and stops with it (after its current
+	@# job). No access log: it would record each vote cast with its time and
+	@# the member's address.
 	$(RUN_ENV) $(BIN)/python manage.py run_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(RUN_ENV) $(BIN)/daphne -b $(HOST) -p $(PORT) council.asgi:application
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(RUN_ENV) $(BIN)/daphne --access-log /dev/null -b $(HOST) -p $(PORT) council.asgi:application
 
 test: $(STAMP)
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-secret-key} $(BIN)/pytest $(PYTEST_ARGS)

@@ -348,6 +348,13 @@ if EMAIL_HOST:
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    # A mail server that stops answering fails the send (retried later)
+    # instead of holding the worker for ever.
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+elif env_str("EMAIL_FILE_PATH"):
+    # Each message written to a file in this directory (a test or a dry run).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "council@localhost"
@@ -396,6 +403,12 @@ TASKS = {
 }
 # A job running longer than this is taken for one whose worker died elsewhere.
 TASK_RUNNING_TIMEOUT = env_int("TASK_RUNNING_TIMEOUT", 900, minimum=30)
+# A convocation that cannot be sent is tried again this many times in all,
+# waiting CONVOCATION_RETRY_SECONDS, then twice as long each time.
+CONVOCATION_ATTEMPTS = env_int("CONVOCATION_ATTEMPTS", 5, minimum=1, maximum=20)
+CONVOCATION_RETRY_SECONDS = env_int("CONVOCATION_RETRY_SECONDS", 60, minimum=1)
+# The worker anchors the audit chain's head at least this often (seconds).
+AUDIT_ANCHOR_INTERVAL = env_int("AUDIT_ANCHOR_INTERVAL", 3600, minimum=60)
 
 # Request bodies: refused above MAX_REQUEST_BYTES before they are read
 # (council/limits.py, and client_max_body_size in the reverse proxy). The

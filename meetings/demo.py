@@ -458,6 +458,7 @@ def _convocations(meeting, at) -> None:
             email=person.email,
             language=meeting.body.language,
             created_at=at,
+            status=Convocation.Status.SENT,
             sent_at=at,
         )
         for person in members.order_by("pk")

@@ -11,6 +11,11 @@ urlpatterns = [
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
     path("meetings/<int:pk>/convene/", views.meeting_convene, name="meeting_convene"),
     path(
+        "meetings/<int:pk>/convocations/",
+        views.convocations_progress,
+        name="convocations_progress",
+    ),
+    path(
         "meetings/<int:pk>/convocations/send/",
         views.convocations_resend,
         name="convocations_resend",

@@ -133,6 +133,23 @@ def meeting_create(request, slug: str):
         )
 
 
+def _convocations(meeting: Meeting) -> dict:
+    """Each member's convocation and how many are sent, waiting, failed."""
+    rows = list(
+        Convocation.objects.filter(meeting=meeting)
+        .select_related("person")
+        .order_by("person__last_name", "person__first_name")
+    )
+    progress = dict.fromkeys(Convocation.Status.values, 0)
+    for row in rows:
+        progress[row.status] += 1
+    # A pending row with an error failed once and waits for its next attempt.
+    progress["retrying"] = sum(
+        1 for row in rows if row.status == Convocation.Status.PENDING and row.error
+    )
+    return {"convocations": rows, "convocation_progress": progress}
+
+
 @login_required
 def meeting_edit(request, pk: int):
     """The clerk's editor: details, agenda, documents, members' items, convening."""
@@ -163,11 +180,6 @@ def meeting_edit(request, pk: int):
             .select_related("submitted_by")
             .order_by("submitted_at")
         )
-        convocation_rows = (
-            Convocation.objects.filter(meeting=meeting)
-            .select_related("person")
-            .order_by("person__last_name", "person__first_name")
-        )
         return render(
             request,
             "meetings/meeting_editor.html",
@@ -177,7 +189,7 @@ def meeting_edit(request, pk: int):
                 "form": form,
                 "items": items,
                 "pending": pending,
-                "convocations": convocation_rows,
+                **_convocations(meeting),
                 "decline_form": DeclineForm(),
                 "document_form": DocumentForm(),
                 "remote_ok": meeting_services.remote_statement_complete(meeting),
@@ -370,20 +382,39 @@ def meeting_convene(request, pk: int):
 
 
 @login_required
-@require_POST
-def convocations_resend(request, pk: int):
+@require_GET
+def convocations_progress(request, pk: int):
+    """The editor's convocations part alone, which its script refreshes."""
     meeting = _meeting(pk)
     require(request.user, Action.PREPARE_MEETINGS, meeting.body)
-    sent = convocations.convocations_resend(meeting=meeting, by=request.user)
-    messages.success(
-        request,
-        ngettext(
-            "%(count)s convocation was sent.",
-            "%(count)s convocations were sent.",
-            sent,
+    with timezone.override(meeting.body.time_zone):
+        return render(
+            request,
+            "meetings/_convocations.html",
+            {"meeting": meeting, **_convocations(meeting)},
         )
-        % {"count": sent},
-    )
+
+
+@login_required
+@require_POST
+def convocations_resend(request, pk: int):
+    """The clerk's "send again": the failed convocations go back in the queue."""
+    meeting = _meeting(pk)
+    require(request.user, Action.PREPARE_MEETINGS, meeting.body)
+    try:
+        count = convocations.convocations_retry(meeting=meeting, by=request.user)
+    except ValidationError as error:
+        show_refusal(request, error)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s convocation will be sent again.",
+                "%(count)s convocations will be sent again.",
+                count,
+            )
+            % {"count": count},
+        )
     return redirect(f"{meeting_edit_url(meeting)}#convocations-title")
 
 

@@ -4,11 +4,10 @@ signing and correcting decision records; background print jobs."""
 import copy
 import datetime
 import logging
-import threading
 import zoneinfo
 
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, connections, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from council.audit import AuditHead, audit_anchor, audit_record
 from council.models import Body
 from council.permissions import Action, require
 from council.refusals import Refusal
+from council.tasks import audit_anchor_soon, enqueue_on_commit
 from meetings.live import sitting_changed
 from meetings.models import AgendaItem, Meeting
 from meetings.services import agenda
@@ -469,6 +469,8 @@ def decision_record_mark_printed(*, record: DecisionRecord, by) -> DecisionRecor
     require(by, Action.PRINT_RECORDS, record.body)
     (record,) = _locked_records([record.pk])
     _stamp_printed(record, by, timezone.now())
+    # The paper now carries a head at or below this one: the worker anchors it.
+    audit_anchor_soon()
     return record
 
 
@@ -580,10 +582,14 @@ def extract_of(
 
 # ---- print jobs -------------------------------------------------------------------
 
+PRINT_INTERRUPTED = gettext_lazy(
+    "The rendering was interrupted several times; ask for the document again."
+)
+
 
 @transaction.atomic
 def print_job_start(*, meeting: Meeting, by, kind: str) -> PrintJob:
-    """Queue a batch PDF; it renders in the background after commit."""
+    """Queue a batch PDF; the worker renders it after the commit."""
     require(by, Action.PRINT_RECORDS, meeting.body)
     if kind not in PrintJob.Kind.values:
         raise Refusal(_("Unknown document."))
@@ -604,25 +610,31 @@ def print_job_start(*, meeting: Meeting, by, kind: str) -> PrintJob:
         body=meeting.body,
         details={"kind": kind, "parts": total},
     )
-    transaction.on_commit(lambda: start_in_background(job.pk))
+    print_job_queue(job.pk)
     return job
 
 
-def start_in_background(job_id: int) -> None:
-    """Render in a thread of this process: the request returns at once."""
-    threading.Thread(
-        target=print_job_run, args=(job_id,), name=f"print-job-{job_id}", daemon=True
-    ).start()
+def print_job_queue(job_id: int) -> None:
+    """After the commit, the worker renders the job (``minutes.tasks``)."""
+    from minutes.tasks import print_job_render
+
+    enqueue_on_commit(print_job_render, job_id=job_id)
 
 
-def print_job_run(job_id: int) -> PrintJob | None:
-    """Render the job's PDF, recording progress as parts are laid out."""
-    in_thread = threading.current_thread() is not threading.main_thread()
-    if in_thread:
-        close_old_connections()
+def print_job_run(job_id: int) -> PrintJob:
+    """Render the job's PDF, recording progress as parts are laid out.
+
+    Run by the worker, and again from the start if a restart cut it short:
+    a finished job is left as it is, and a record already marked printed is
+    not marked (nor audited) twice.
+    """
+    job = PrintJob.objects.select_related("meeting__body").get(pk=job_id)
+    if job.state in {PrintJob.State.DONE, PrintJob.State.FAILED}:
+        return job
+    PrintJob.objects.filter(pk=job_id).update(
+        state=PrintJob.State.RUNNING, done=0, error=""
+    )
     try:
-        job = PrintJob.objects.select_related("meeting__body").get(pk=job_id)
-        PrintJob.objects.filter(pk=job_id).update(state=PrintJob.State.RUNNING)
         meeting = job.meeting
         if job.kind == PrintJob.Kind.DECISIONS:
             found = list(
@@ -644,6 +656,7 @@ def print_job_run(job_id: int) -> PrintJob | None:
                 printed_at = timezone.now()
                 for record in _locked_records([r.pk for r in found]):
                     _stamp_printed(record, job.requested_by, printed_at)
+                audit_anchor_soon()
             name = f"decisions-{meeting.body.slug}-{meeting.number}.pdf"
         else:
             minutes = Minutes.objects.get(meeting=meeting)
@@ -671,7 +684,46 @@ def print_job_run(job_id: int) -> PrintJob | None:
             error=str(exc)[:300],
             finished_at=timezone.now(),
         )
-    finally:
-        if in_thread:
-            connections.close_all()
-    return PrintJob.objects.get(pk=job_id) if not in_thread else None
+    except BaseException:
+        # The worker is being stopped mid-render: the job goes back in the
+        # queue for the next worker instead of staying "rendering" for ever.
+        PrintJob.objects.filter(pk=job_id).update(state=PrintJob.State.PENDING)
+        print_job_queue(job_id)
+        raise
+    return PrintJob.objects.get(pk=job_id)
+
+
+def print_jobs_requeue_lost() -> int:
+    """Queue again each unfinished print job that no job of the queue holds.
+
+    Called when the worker starts: a job asked for before the queue existed,
+    or whose run was pruned, would otherwise wait for ever.
+    """
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from minutes.tasks import print_job_render
+
+    held = set(
+        DBTaskResult.objects.filter(
+            task_path=print_job_render.module_path,
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        ).values_list("args_kwargs__kwargs__job_id", flat=True)
+    )
+    lost = PrintJob.objects.filter(
+        state__in=[PrintJob.State.PENDING, PrintJob.State.RUNNING]
+    ).exclude(pk__in=held)
+    pks = list(lost.values_list("pk", flat=True))
+    for pk in pks:
+        print_job_queue(pk)
+    return len(pks)
+
+
+def print_job_interrupted(job_id: int) -> PrintJob:
+    """A job whose renderings kept being cut short fails instead of looping."""
+    PrintJob.objects.filter(pk=job_id).exclude(state=PrintJob.State.DONE).update(
+        state=PrintJob.State.FAILED,
+        error=str(PRINT_INTERRUPTED),
+        finished_at=timezone.now(),
+    )
+    return PrintJob.objects.get(pk=job_id)

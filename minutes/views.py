@@ -12,7 +12,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from council.audit import (
-    audit_anchor,
     audit_head,
     audit_last_verification,
     audit_verify_and_record,
@@ -402,8 +401,6 @@ def record_mark_printed(request, pk: int):
     require(request.user, Action.PRINT_RECORDS, record.body)
     try:
         services.decision_record_mark_printed(record=record, by=request.user)
-        # The paper now carries a head at or below this one: anchor it.
-        audit_anchor()
         messages.success(
             request,
             _("Record %(reference)s is marked printed.")

@@ -28,7 +28,7 @@ from voting.models import (
     PublicVote,
     SealingKey,
 )
-from voting.services import sealing
+from voting.services import box, sealing
 from voting.services.keys import active_keys, poll_key_tag_of, sealing_key_setup
 from voting.services.polls import (
     _decide,
@@ -252,6 +252,7 @@ def _secret_poll(cast, item: AgendaItem, choices: list[str], rounds) -> Poll:
         Ballot(poll=poll, ciphertext=c, tracker=sealing.tracker_of(c))
         for c in ciphertexts
     )
+    box.box_reshuffle(poll=poll)  # stored as closing stores a real box
     poll.state = Poll.State.CLOSED
     poll.closed_at = _minutes(opened, 4)
     poll.eligible_at_close = len(voters)

@@ -310,8 +310,9 @@ class Participation(models.Model):
         related_name="+",
         verbose_name=_("member"),
     )
-    # Rewritten when the poll closes, so that on PostgreSQL every row of the
-    # poll gets the closing transaction's id instead of its casting one.
+    # True on the rows that closing wrote again, in random order, in its own
+    # transaction (voting/services/box.py): no casting order or transaction
+    # id is left on a closed poll's rows.
     sealed = models.BooleanField(_("sealed at closing"), default=False)
 
     class Meta:

@@ -61,7 +61,17 @@ class Document(models.Model):
 
 
 class Convocation(models.Model):
-    """The convocation sent to one member for one meeting."""
+    """The convocation sent to one member for one meeting, and its delivery.
+
+    The background job sends the pending ones; a failed send stays pending
+    with its error and the time of the next attempt, until the attempts run
+    out (then it is failed, and the clerk may try again).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not sent")
 
     meeting = models.ForeignKey(
         Meeting,
@@ -78,6 +88,11 @@ class Convocation(models.Model):
     email = models.EmailField(_("sent to"))
     language = models.CharField(_("language"), max_length=2)
     created_at = models.DateTimeField(_("prepared at"))
+    status = models.CharField(
+        _("delivery"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     error = models.CharField(_("sending error"), max_length=300, blank=True)
 

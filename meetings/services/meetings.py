@@ -182,7 +182,7 @@ def meeting_convene(
     urgency_reason: str = "",
     now: datetime.datetime | None = None,
 ) -> Meeting:
-    """Convene the members: checks the legal notice, then emails each one."""
+    """Convene the members: checks the legal notice, then queues their emails."""
     require(by, Action.PREPARE_MEETINGS, meeting.body)
     now = now or timezone.now()
     urgency_reason = urgency_reason.strip()
@@ -239,10 +239,7 @@ def meeting_convene(
                 "recipients": recipients,
             },
         )
-        meeting_id = fresh.pk
-        transaction.on_commit(
-            lambda: convocations.convocations_send(meeting_id=meeting_id)
-        )
+        convocations.convocations_dispatch(meeting=fresh)
         _refresh(meeting, fresh)
     return meeting
 

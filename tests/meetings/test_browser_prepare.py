@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from meetings.models import Convocation, Document, Meeting
+from tests.jobs import run_jobs
 from tests.meetings.conftest import pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -89,6 +90,14 @@ def test_clerk_prepares_and_convenes_and_a_councillor_reads(
     meeting = Meeting.objects.get()
     assert meeting.state == Meeting.State.CONVENED
     assert Document.objects.filter(item__meeting=meeting).count() == 1
+    # The request queued the emails; the editor follows the worker sending
+    # them, without a reload.
+    progress = page.locator("#convocation-progress")
+    assert progress.get_attribute("role") == "status"
+    assert f"0 of {len(members)} convocations sent" in progress.inner_text()
+    run_jobs()
+    page.get_by_text(f"{len(members)} of {len(members)} convocations sent").wait_for()
+    assert page.locator('tr[data-status="sent"]').count() == len(members)
     assert Convocation.objects.filter(
         meeting=meeting, sent_at__isnull=False
     ).count() == len(members)

@@ -10,8 +10,9 @@ from meetings.models import Convocation, Meeting
 from meetings.services import convocations
 from meetings.services import documents as document_services
 from meetings.services import meetings as svc
-from meetings.services.convocations import convocations_send
+from meetings.services.convocations import convocations_deliver
 from tests.factories import make_item, make_member
+from tests.jobs import run_jobs
 from tests.meetings.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.django_db
 def _convene(meeting, clerk, capture):
     with capture(execute=True):
         svc.meeting_convene(meeting=meeting, by=clerk)
+    assert mail.outbox == []  # convening queues the emails; the worker sends them
+    run_jobs()
 
 
 def test_each_member_gets_one_email_and_one_record(
@@ -116,11 +119,15 @@ def test_a_failed_address_does_not_stop_the_others(
     assert len(mail.outbox) == len(members) - 1
     failed = Convocation.objects.get(meeting=meeting, person=members[0])
     assert failed.sent_at is None and "unavailable" in failed.error
+    assert failed.status == Convocation.Status.PENDING and failed.attempts == 1
     monkeypatch.setattr(convocations, "convocation_message", real)
-    assert convocations_send(meeting_id=meeting.pk) == 1
+    later = failed.next_attempt_at + datetime.timedelta(seconds=1)
+    assert convocations_deliver(meeting_id=meeting.pk, now=later)["sent"] == 1
     failed.refresh_from_db()
     assert failed.sent_at is not None and failed.error == ""
-    assert convocations_send(meeting_id=meeting.pk) == 0  # nobody twice
+    assert failed.status == Convocation.Status.SENT and failed.attempts == 2
+    assert convocations_deliver(meeting_id=meeting.pk, now=later)["sent"] == 0
+    assert len(mail.outbox) == len(members)  # nobody twice
     assert AuditEntry.objects.filter(action="meeting.convocations_sent").count() == 2
 
 

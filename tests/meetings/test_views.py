@@ -16,6 +16,7 @@ from meetings.services import documents as document_services
 from meetings.services import submissions as submission_services
 from tests.conftest import client_for
 from tests.factories import make_item, make_meeting
+from tests.jobs import run_jobs
 from tests.meetings.conftest import pdf_bytes, set_state
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +78,7 @@ GET_PAGES = [
     ("meetings:meeting_create", lambda w: [w["slug"]], CLERK),
     ("meetings:meeting_edit", lambda w: [w["meeting"].pk], CLERK),
     ("meetings:meeting_convene", lambda w: [w["meeting"].pk], CLERK),
+    ("meetings:convocations_progress", lambda w: [w["meeting"].pk], CLERK),
     ("meetings:item_create", lambda w: [w["meeting"].pk], CLERK),
     ("meetings:item_edit", lambda w: [w["public"].pk], CLERK),
     ("meetings:meeting_detail", lambda w: [w["meeting"].pk], MEMBER_AREA),
@@ -147,17 +149,25 @@ def test_clerk_actions_by_role(people, world, role, name, args, data, done):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_resending_convocations_by_role(people, world, role, members):
+def test_resending_convocations_by_role(
+    people, world, role, members, django_capture_on_commit_callbacks
+):
     Convocation.objects.create(
         meeting=world["meeting"],
         person=members[0],
         email=members[0].email,
         language="fr",
         created_at=timezone.now(),
+        status=Convocation.Status.FAILED,
+        attempts=5,
+        error="mailbox unavailable",
     )
-    response = client_for(people[role]).post(
-        reverse("meetings:convocations_resend", args=[world["meeting"].pk])
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(people[role]).post(
+            reverse("meetings:convocations_resend", args=[world["meeting"].pk])
+        )
+    assert mail.outbox == []  # the request only queues it
+    run_jobs()
     sent = Convocation.objects.get(person=members[0]).sent_at is not None
     if role == "clerk":
         assert response.status_code == 302
@@ -331,6 +341,8 @@ def test_convene_page_refuses_late_unless_urgent(
     assert response.status_code == 302
     meeting.refresh_from_db()
     assert meeting.state == Meeting.State.CONVENED and meeting.urgent
+    assert mail.outbox == []  # the request queues the emails, it sends none
+    run_jobs()
     assert len(mail.outbox) == len(members)
 
 

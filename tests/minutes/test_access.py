@@ -116,8 +116,7 @@ def test_mark_printed(world, cast, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_print_start(world, cast, role, monkeypatch):
-    monkeypatch.setattr(services, "start_in_background", lambda job_id: None)
+def test_print_start(world, cast, role):
     url = reverse("minutes:print_start", args=[world["meeting"], "minutes"])
     before = PrintJob.objects.count()
     response = _client(cast, role).post(url)

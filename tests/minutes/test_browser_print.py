@@ -4,6 +4,8 @@ import re
 import pypdf
 import pytest
 
+from tests.jobs import run_jobs
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -17,6 +19,8 @@ def test_clerk_prints_the_decisions_and_opens_a_verification_link(
 
     page.get_by_role("button", name="Print all decisions of this sitting").click()
     page.wait_for_url(re.compile(r"/print-jobs/\d+/$"))
+    assert "Waiting" in page.locator("#print-state").inner_text()
+    run_jobs()  # the worker renders it; the page follows
     download = page.get_by_role("link", name="Open the PDF")
     download.wait_for(state="visible", timeout=30_000)
     assert page.locator("#print-progress").get_attribute("value") == "100"

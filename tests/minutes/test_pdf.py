@@ -22,6 +22,7 @@ from minutes.pdf import fonts
 from minutes.pdf.layout import QrCode
 from minutes.text import outcome_lines
 from tests.conftest import client_for
+from tests.jobs import run_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -305,7 +306,7 @@ def _anchored() -> set[tuple[int, str]]:
 
 
 def test_a_decision_extract_prints_the_audit_chain_head_and_marking_it_anchors_it(
-    issued, clerk, media
+    issued, clerk, media, django_capture_on_commit_callbacks
 ):
     before = _anchored()
     response = client_for(clerk).get(reverse("minutes:record_pdf", args=[issued[0].pk]))
@@ -313,9 +314,11 @@ def test_a_decision_extract_prints_the_audit_chain_head_and_marking_it_anchors_i
     _reader, text = read(response.content)
     assert _audit_line(head.sequence, head.entry_hash) in flat(text)
     assert _anchored() == before  # GET shows, it writes nothing
-    client_for(clerk).post(reverse("minutes:record_printed", args=[issued[0].pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(clerk).post(reverse("minutes:record_printed", args=[issued[0].pk]))
     newest = AuditEntry.objects.order_by("-sequence").first()
     assert newest.sequence > head.sequence
+    run_jobs()  # the worker anchors it, outside the request
     assert (newest.sequence, newest.entry_hash) in _anchored()
 
 

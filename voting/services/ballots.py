@@ -6,7 +6,6 @@ Ballot row, written in one transaction; the unique constraint on
 Participation refuses a second one even from concurrent requests.
 """
 
-import uuid
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -19,8 +18,8 @@ from council.refusals import Refusal
 from meetings.live import sitting_changed
 from meetings.register import ROOM, may_vote_now, place_now
 from voting.choices import PROPOSAL_CHOICES, VoteChoice, candidate_key
-from voting.models import Ballot, Participation, Poll, PublicVote
-from voting.services import sealing
+from voting.models import Poll, PublicVote
+from voting.services import box, sealing
 from voting.services.keys import poll_key_verified
 from voting.services.polls import NOT_OPEN
 
@@ -109,33 +108,6 @@ def public_vote_cast(*, poll: Poll, member, choice: str, by=None) -> PublicVote:
     return vote
 
 
-def _participation_insert(poll: Poll, member) -> bool:
-    """Record that ``member`` takes part; False if they already had.
-
-    One ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite): the
-    unique constraint on (poll, member) is the guard, and a concurrent insert
-    of the same pair waits for the other's transaction to end.
-    """
-    meta = Participation._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(meta.get_field(name).column)
-        for name in ("id", "poll", "member", "sealed")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 - from the model
-            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            [
-                meta.pk.get_db_prep_value(uuid.uuid4(), connection),
-                poll.pk,
-                member.pk,
-                False,
-            ],
-        )
-        return cursor.rowcount == 1
-
-
 def valid_secret_choices(poll: Poll) -> set[str]:
     if poll.item.kind == poll.item.Kind.APPOINTMENT:
         return {VoteChoice.BLANK} | {
@@ -157,7 +129,7 @@ def secret_ballot_cast(*, poll: Poll, by, choice: str) -> CastResult:
     public_key = poll_key_verified(poll)
     with transaction.atomic():
         poll = _lock_open_poll(poll, share=True)
-        if not _participation_insert(poll, by):
+        if not box.participation_insert(poll=poll, member=by):
             # Already voted, or a concurrent request of the same member won
             # the race (the insert waited for its commit).
             return CastResult(recorded=False)
@@ -165,7 +137,9 @@ def secret_ballot_cast(*, poll: Poll, by, choice: str) -> CastResult:
             raise Refusal(NOT_ELIGIBLE)  # and the participation is rolled back
         ciphertext = sealing.seal_choice(choice, public_key)
         tracker = sealing.tracker_of(ciphertext)
-        Ballot.objects.create(poll=poll, ciphertext=ciphertext, tracker=tracker)
+        # At a random rowid on SQLite; where it lands on PostgreSQL, with the
+        # casting transaction's id, is undone when the poll closes (box.py).
+        box.ballot_insert(poll=poll, ciphertext=ciphertext, tracker=tracker)
         # No audit entry per secret ballot: the chain's timestamps would order
         # participants by casting time, a step towards pairing them with
         # ballots. The participation row is the record; closing writes the

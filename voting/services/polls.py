@@ -1,9 +1,9 @@
 """The life of a poll: open, close, unseal, announce; candidates; run-offs."""
 
-import logging
 from collections import Counter
+from functools import partial
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,12 +18,11 @@ from voting.choices import PROPOSAL_CHOICES, VoteChoice, candidate_key, candidat
 from voting.models import (
     Ballot,
     Candidate,
-    Participation,
     Poll,
     PollKeySeal,
     PublicVote,
 )
-from voting.services import sealing
+from voting.services import box, sealing
 from voting.services.keys import (
     POLL_KEY_MISMATCH_UNSEAL,
     SEALING_KEY_FORGED,
@@ -34,8 +33,7 @@ from voting.services.keys import (
     sealing_key_alarm,
     sealing_key_is_bound,
 )
-
-logger = logging.getLogger(__name__)
+from voting.tasks import ballot_tables_rewrite
 
 NOT_IN_SESSION = _("Votes open only while the sitting is in session.")
 NOT_CURRENT_ITEM = _("A vote opens only on the item under discussion.")
@@ -226,18 +224,6 @@ def _decide(poll: Poll, tally: dict) -> None:
     tally["required"] = outcome.required
 
 
-def _vacuum_participations() -> None:
-    # Participation rows were rewritten at closing; vacuuming drops their
-    # older versions, which carry the transaction id shared with a ballot.
-    if connection.vendor != "postgresql":
-        return
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM voting_participation")
-    except Exception:
-        logger.warning("could not vacuum the participation table", exc_info=True)
-
-
 def poll_close(*, poll: Poll, by) -> Poll:
     """Close the vote: count a roll-call; publish a secret ballot box."""
     require(by, Action.OPEN_VOTE, poll.item.meeting.body)
@@ -251,15 +237,18 @@ def poll_close(*, poll: Poll, by) -> Poll:
         poll.eligible_at_close = len(register.eligible_ids(poll.item))
         participant_ids: list[int] = []
         if poll.secret:
-            participant_ids = sorted(
-                Participation.objects.filter(poll=poll).values_list(
-                    "member_id", flat=True
+            # Every row of the poll written again by this transaction, in
+            # random orders; the job after the commit drops the old versions.
+            poll.ballots, members = box.box_reshuffle(poll=poll)
+            participant_ids = sorted(members)
+            poll.participants = len(participant_ids)
+            transaction.on_commit(
+                partial(
+                    ballot_tables_rewrite.enqueue,
+                    poll.pk,
+                    box.closing_transaction_id(),
                 )
             )
-            poll.participants = len(participant_ids)
-            poll.ballots = Ballot.objects.filter(poll=poll).count()
-            Participation.objects.filter(poll=poll).update(sealed=True)
-            transaction.on_commit(_vacuum_participations)
         else:
             tally = _public_tally(poll)
             poll.participants = poll.ballots = sum(

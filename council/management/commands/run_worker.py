@@ -6,7 +6,10 @@ RUNNING for ever: the database worker never looks at it again. Every job of
 the project is written to be run again safely (it checks what is already
 done), so at start-up this command puts back in the queue each running job
 whose worker is gone: one of this host whose process no longer exists, or
-any whose start is older than ``TASK_RUNNING_TIMEOUT`` seconds.
+any whose start is older than ``TASK_RUNNING_TIMEOUT`` seconds. It also
+makes sure the periodic anchoring of the audit chain waits in the queue,
+and lets each app put back the work a lost job left undone
+(``council.tasks.register_worker_start``).
 """
 
 import datetime
@@ -20,6 +23,8 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Command as DBWorker
 from django_tasks_db.models import DBTaskResult
+
+from council.tasks import worker_start
 
 logger = logging.getLogger("council.worker")
 
@@ -74,4 +79,5 @@ class Command(DBWorker):
         if not options.get("worker_id"):
             options["worker_id"] = worker_id()
         requeue_interrupted()
+        worker_start()
         return super().handle(*args, **options)
