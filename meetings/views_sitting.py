@@ -17,6 +17,7 @@ from council.permissions import Action, can, require
 from council.refusals import show_refusal
 from meetings import live
 from meetings.models import AgendaItem, AttendanceEvent, FloorRequest, Meeting, Recusal
+from meetings.open_votes import open_votes
 from meetings.register import Register, is_present_now, register_lines
 from meetings.services import sitting as services
 from meetings.services.meetings import meeting_open, meeting_resume
@@ -230,6 +231,22 @@ def _request_from_post(request: HttpRequest, meeting: Meeting) -> FloorRequest |
         raise ValidationError(services.NO_REQUEST) from None
 
 
+def _ids_from_post(request: HttpRequest, name: str) -> list[int]:
+    try:
+        return [int(value) for value in request.POST.getlist(name)]
+    except ValueError:
+        raise ValidationError(services.BAD_KIND) from None
+
+
+def _close_confirmation(request: HttpRequest, meeting: Meeting) -> HttpResponse:
+    """Closing is final: say what it does, open votes included, and ask."""
+    return render(
+        request,
+        "meetings/sitting/close_confirm.html",
+        {"meeting": meeting, "open_votes": open_votes(meeting)},
+    )
+
+
 CONSOLE_ACTIONS = {
     "open": (meeting_open, False),
     "suspend": (services.sitting_suspend, False),
@@ -251,12 +268,16 @@ def console_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in CONSOLE_ACTIONS:
         raise Http404
     function, needs_item = CONSOLE_ACTIONS[action]
+    if action == "close" and not request.POST.get("confirm"):
+        return _close_confirmation(request, meeting)
     try:
         kwargs = {"meeting": meeting, "by": request.user}
         if needs_item:
             kwargs["item"] = _item_from_post(request, meeting)
         if action == "grant":
             kwargs["request"] = _request_from_post(request, meeting)
+        if action == "close":
+            kwargs["close_votes"] = _ids_from_post(request, "close_vote")
         function(**kwargs)
     except ValidationError as exc:
         show_refusal(request, exc)

@@ -1,3 +1,5 @@
+from urllib.parse import quote_plus
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -19,17 +21,57 @@ def ballot_choices(poll) -> list[tuple[str, str]]:
     return [(choice.value, BALLOT_LABELS[choice]) for choice in PROPOSAL_CHOICES]
 
 
+# A secret ballot's options travel padded to one width (a choice never ends
+# with the filler), so the size of the request does not tell the choice.
+CHOICE_WIDTH = 24
+CHOICE_FILLER = "."
+
+
+def choice_filler(value: str) -> str:
+    """Filler that brings the value, as a form encodes it, to CHOICE_WIDTH bytes."""
+    return CHOICE_FILLER * max(0, CHOICE_WIDTH - len(quote_plus(value)))
+
+
+def padded_choice(value: str) -> str:
+    return value + choice_filler(value)
+
+
+class PaddedRadioSelect(forms.RadioSelect):
+    """Radio buttons whose values are sent padded, and read back bare."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        option["value"] = padded_choice(str(option["value"]))
+        return option
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return value.rstrip(CHOICE_FILLER) if isinstance(value, str) else value
+
+
 class BallotForm(forms.Form):
     choice = forms.ChoiceField(
         label=_("Your vote"), widget=forms.RadioSelect, choices=()
     )
 
+    # Made and kept by the voter's browser (static/js/ballot.js) for a secret
+    # ballot: the tracker is derived from it, so a lost answer loses no receipt.
+    # The service checks its form; without JavaScript it is empty.
+    receipt_secret = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, poll, **kwargs):
         super().__init__(*args, **kwargs)
+        if poll.secret:
+            self.fields["choice"].widget = PaddedRadioSelect()
         self.fields["choice"].choices = ballot_choices(poll)
 
     def label_of(self) -> str:
         return dict(self.fields["choice"].choices)[self.cleaned_data["choice"]]
+
+    @property
+    def choice_filler(self) -> str:
+        """What the confirmation sends beside the choice: one size in all."""
+        return choice_filler(self.cleaned_data["choice"])
 
 
 class ProxyVoteForm(forms.Form):

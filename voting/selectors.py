@@ -9,6 +9,7 @@ from council.permissions import Action, can
 from meetings.register import Register, may_vote_now
 from voting.models import Ballot, Participation, Poll, PublicVote
 from voting.results import VoteResult, poll_results
+from voting.services.ballots import sitting_refusal
 
 
 def may_see_tally(user, poll: Poll) -> bool:
@@ -71,10 +72,18 @@ class BallotState:
     eligible_count: int
     result: VoteResult | None  # the result this person may see
     result_private: bool  # an unsealed result, seen by the keyholders only
+    # Why the sitting takes no ballot now (suspended, closed), or None: an
+    # open poll of a suspended sitting waits, open, for the chair to resume.
+    sitting_refusal: str | None = None
 
     @property
     def is_open(self) -> bool:
         return self.poll.is_open
+
+    @property
+    def waits_for_sitting(self) -> bool:
+        """Open, but the sitting is not in session: no ballot until it resumes."""
+        return self.poll.is_open and self.sitting_refusal is not None
 
     @property
     def offers_ballot(self) -> bool:
@@ -107,9 +116,11 @@ def ballot_state(poll: Poll, user) -> BallotState:
         own_vote = PublicVote.objects.filter(poll=poll, member_id=user.pk).first()
         voted = own_vote is not None
     visible = may_see_tally(user, poll)
+    refusal = sitting_refusal(poll.item.meeting.state)
     return BallotState(
         poll=poll,
         may_vote=poll.is_open
+        and refusal is None
         and can(user, Action.VOTE, body)
         and may_vote_now(poll.item, user),
         has_voted=voted,
@@ -118,6 +129,7 @@ def ballot_state(poll: Poll, user) -> BallotState:
         eligible_count=eligible_count(poll),
         result=poll_result(poll) if visible else None,
         result_private=visible and not poll.result_is_public,
+        sitting_refusal=refusal,
     )
 
 

@@ -124,11 +124,13 @@ def poll_vote(request, poll_id: int):
     if poll.secret:
         if not logged_in_recently(request):
             return _reauthenticate(request, poll.get_absolute_url())
-        return render(
+        response = render(
             request,
             "voting/confirm.html",
             {"poll": poll, "item": poll.item, "form": form, "label": form.label_of()},
         )
+        # Its size must tell neither the choice (a candidate's name) nor the voter.
+        return padded(response, RECEIPT_PAGE_BYTES)
     try:
         public_vote_cast(
             poll=poll, member=request.user, choice=form.cleaned_data["choice"]
@@ -154,16 +156,40 @@ def _poll_cast(request, poll_id: int):
         return _render_poll(request, poll, form=form, status=400)
     try:
         result = secret_ballot_cast(
-            poll=poll, by=request.user, choice=form.cleaned_data["choice"]
+            poll=poll,
+            by=request.user,
+            choice=form.cleaned_data["choice"],
+            receipt_secret=form.cleaned_data["receipt_secret"],
         )
     except Refusal as exc:
-        return render(
+        refused = render(
             request,
             "voting/refused.html",
             {"poll": poll, "error": str(exc)},
             status=409,
         )
-    return render(request, "voting/receipt.html", {"poll": poll, "result": result})
+        return padded(refused, RECEIPT_PAGE_BYTES)
+    response = render(request, "voting/receipt.html", {"poll": poll, "result": result})
+    return padded(response, RECEIPT_PAGE_BYTES)
+
+
+# The size of a secret ballot's pages must not tell who is voting (the header
+# names the member) nor what they chose (the confirmation names it): the
+# confirmation and the receipt are padded to this many bytes, or a multiple.
+RECEIPT_PAGE_BYTES = 8192
+_PAD_OPEN, _PAD_CLOSE = b"<!--", b"-->"
+
+
+def padded(response, size: int):
+    """Pad an HTML response to ``size`` bytes (or the next multiple of it)."""
+    body = response.content
+    room = len(_PAD_OPEN) + len(_PAD_CLOSE)
+    target = size * max(1, -(-(len(body) + room) // size))
+    filler = _PAD_OPEN + b" " * (target - len(body) - room) + _PAD_CLOSE
+    end = body.rfind(b"</body>")
+    end = len(body) if end < 0 else end
+    response.content = body[:end] + filler + body[end:]
+    return response
 
 
 async def poll_cast(request, poll_id: int):

@@ -54,6 +54,9 @@ class Meeting(models.Model):
         "close": (frozenset({State.IN_SESSION, State.SUSPENDED}), State.CLOSED),
     }
     LIVE_STATES = frozenset({State.IN_SESSION, State.SUSPENDED})
+    # Votes are cast only in session: an open poll of a suspended sitting
+    # stays open and takes ballots again once the chair resumes.
+    BALLOT_STATES = frozenset({State.IN_SESSION})
     EDITABLE_STATES = frozenset({State.DRAFT, State.CONVENED})
 
     class VideoProvider(models.TextChoices):
@@ -163,6 +166,10 @@ class Meeting(models.Model):
     @property
     def is_live(self) -> bool:
         return self.state in self.LIVE_STATES
+
+    def accepts_ballots(self) -> bool:
+        """May a ballot be cast now: not while suspended, not once closed."""
+        return self.state in self.BALLOT_STATES
 
     @property
     def is_physical(self) -> bool:

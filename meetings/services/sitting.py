@@ -6,6 +6,7 @@ every screen follows.
 """
 
 import datetime
+from collections.abc import Collection
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -26,6 +27,8 @@ from meetings.models import (
     Meeting,
     Recusal,
 )
+from meetings.open_votes import close_votes as open_votes_close
+from meetings.open_votes import open_votes
 from meetings.register import Register, is_present_now, place_now, presence_now
 from meetings.services.meetings import (
     meeting_close,
@@ -56,6 +59,17 @@ NOT_PRESENT_NOW = _("This member is not recorded present.")
 ALREADY_RECUSED = _("This member is already recused for this item.")
 NOT_RECUSED = _("This member is not recused for this item.")
 BAD_KIND = _("Unknown kind of request.")
+OPEN_VOTE_AT_CLOSE = _(
+    "A vote is still open: close it first, or confirm that closing the sitting "
+    "closes it with the ballots cast so far."
+)
+OPEN_VOTES_CHANGED = _(
+    "A vote was opened after you confirmed: nothing was closed. Review the open "
+    "votes and confirm again."
+)
+SITTING_CLOSED = _(
+    "The sitting is closed: its register and recusals can no longer change."
+)
 PRESENCE_BY_THE_CLERK = _(
     "This sitting is held in person: the clerk records who is present in the room."
 )
@@ -125,7 +139,25 @@ def sitting_suspend(*, meeting: Meeting, by) -> Meeting:
 
 
 @transaction.atomic
-def sitting_close(*, meeting: Meeting, by) -> Meeting:
+def sitting_close(
+    *, meeting: Meeting, by, close_votes: Collection[int] = ()
+) -> Meeting:
+    """Close the sitting; a sitting does not close with a vote open.
+
+    ``close_votes`` are the open votes the chair's confirmation named: they
+    are closed first, with the ballots cast so far. Without it an open vote
+    refuses the close, and so does a vote opened since the confirmation.
+    """
+    require(by, Action.CHAIR_SITTING, meeting.body)
+    # The votes are closed (and locked) before the meeting's row is: a cast
+    # holds its poll, then the meeting.
+    open_ids = {vote.id for vote in open_votes(meeting)}
+    if open_ids - set(close_votes):
+        raise Refusal(OPEN_VOTES_CHANGED if close_votes else OPEN_VOTE_AT_CLOSE)
+    open_votes_close(vote_ids=sorted(open_ids), by=by)
+    _lock(meeting)
+    if open_votes(meeting):  # opened between the list and the lock
+        raise Refusal(OPEN_VOTES_CHANGED if close_votes else OPEN_VOTE_AT_CLOSE)
     meeting = meeting_close(meeting=meeting, by=by)
     _end_speech(meeting, meeting.closed_at or timezone.now())
     _drop_waiting(meeting)
@@ -455,6 +487,8 @@ def attendance_record(
     if place not in AttendanceEvent.Place.values:
         raise Refusal(BAD_KIND)
     meeting = _lock(meeting)
+    if meeting.state == Meeting.State.CLOSED:
+        raise Refusal(SITTING_CLOSED)
     if not _is_member(person, meeting):
         raise Refusal(NOT_A_MEMBER)
     now_at = place_now(meeting, person.pk)
@@ -487,6 +521,8 @@ def recusal_record(*, item: AgendaItem, person, by, reason: str = "") -> Recusal
     if not _may_record_recusal(by, person, meeting):
         raise PermissionDenied(NOT_ALLOWED)
     meeting = _lock(meeting)
+    if meeting.state == Meeting.State.CLOSED:
+        raise Refusal(SITTING_CLOSED)
     if not _is_member(person, meeting):
         raise Refusal(NOT_A_MEMBER)
     try:
@@ -519,6 +555,8 @@ def recusal_cancel(*, item: AgendaItem, person, by) -> None:
     meeting = item.meeting
     require(by, Action.RECORD_RECUSAL, meeting.body)
     meeting = _lock(meeting)
+    if meeting.state == Meeting.State.CLOSED:
+        raise Refusal(SITTING_CLOSED)
     recusal = Recusal.objects.filter(item=item, person=person).first()
     if recusal is None:
         raise Refusal(NOT_RECUSED)

@@ -18,13 +18,17 @@ def vote_panel(context, meeting, user):
         "csrf_token": context.get("csrf_token"),
         "controls": can(user, Action.OPEN_VOTE, meeting.body),
         "meeting": meeting,
+        "user": user,
     }
     if poll is None:
         return data
     state = selectors.ballot_state(poll, user)
     # A secret ballot is filled in on its own page (re-authentication, confirmation).
     offers = state.offers_ballot and not poll.secret
-    data.update(state=state, form=BallotForm(poll=poll) if offers else None)
+    own = state.own_vote
+    initial = {"choice": own.choice} if own else None
+    form = BallotForm(poll=poll, initial=initial) if offers else None
+    data.update(state=state, form=form)
     return data
 
 

@@ -56,7 +56,7 @@ CASES = {
     ),
     "close": (
         "live",
-        lambda m, items: {},
+        lambda m, items: {"confirm": "1"},
         lambda m: m.state == Meeting.State.CLOSED and m.closed_at is not None,
     ),
     "move": (
