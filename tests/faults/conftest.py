@@ -43,7 +43,7 @@ async def sitting(cluster, request):
     yield sitting
     await sitting.close()
     call = getattr(request.node, "rep_call", None)
-    if call is not None and call.failed:
+    if call is not None and (call.failed or hasattr(call, "wasxfail")):
         print(cluster.tails())  # shown with the failure
         # What failed to heal must not fail the next scenario too.
         cluster.restart_servers()
