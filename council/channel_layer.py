@@ -8,6 +8,8 @@
 
 from channels_redis.core import RedisChannelLayer
 from redis.asyncio import BlockingConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 
 class BlockingPoolRedisChannelLayer(RedisChannelLayer):
@@ -23,6 +25,14 @@ class BlockingPoolRedisChannelLayer(RedisChannelLayer):
         # longer than that, or an idle receive fails (redis-py's default read
         # timeout is 5 s, the same as channels_redis's brpop_timeout).
         host.setdefault("socket_timeout", self.brpop_timeout + 5)
+        # A Redis that is down or unreachable fails a call within seconds
+        # (the relay and the publisher retry), instead of the system's minutes.
+        host.setdefault("socket_connect_timeout", 5)
+        # After a Redis restart every pooled connection is dead: a command is
+        # tried again on a fresh one (a few times, within a fraction of a
+        # second) instead of failing once per connection in the pool. A Redis
+        # still down fails the call, and the relay and publisher take over.
+        host.setdefault("retry", Retry(ExponentialBackoff(cap=0.25, base=0.05), 3))
         return BlockingConnectionPool.from_url(
             address,
             max_connections=self.pool_size,

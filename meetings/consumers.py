@@ -18,6 +18,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +33,33 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 2048
 MAX_BAD_MESSAGES = 5
 CLOSE_BAD_CLIENT = 4400
+CLOSE_TOO_FAST = 4429
 PONG = json.dumps({"type": "pong"})
+
+# Per connection, each kind of action: (burst, seconds to earn the whole
+# burst back). A page sends ``sync`` every 20 s, ``ping`` every
+# ``Hello.ping`` seconds and ``resync`` after a missed update; a member asks
+# for the floor by hand. An action past its limit is refused with
+# ``too_fast``; the next one past it closes the socket.
+RATE_LIMITS = {
+    "resync": (5, 10.0),
+    "sync": (5, 20.0),
+    "ping": (20, 1.0),  # no query: wide, yet a flood is bounded
+    "floor": (5, 5.0),
+    "attendance": (4, 10.0),
+    "other": (10, 10.0),
+}
+RATE_OF_ACTION = {
+    "resync": "resync",
+    "sync": "sync",
+    "ping": "ping",
+    "ask_floor": "floor",
+    "withdraw": "floor",
+    "join": "attendance",
+    "leave": "attendance",
+}
+TOO_FAST = _("Too many requests: slow down.")
+UNAVAILABLE = _("The server could not do this just now. Try again in a moment.")
 
 
 class BadMessage(Exception):
@@ -40,6 +67,25 @@ class BadMessage(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class TokenBucket:
+    """``burst`` actions at once, earned back at ``burst / per`` a second."""
+
+    def __init__(self, burst: int, per: float):
+        self.capacity = float(burst)
+        self.rate = burst / per
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 def _parse(text_data: str | None, bytes_data: bytes | None) -> dict:
@@ -178,7 +224,13 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
             )
         )
 
-    async def error(self, code: str, message: str, bad: bool = True) -> None:
+    async def error(
+        self, code: str, message: str, bad: bool = True, close: int | None = None
+    ) -> None:
+        """Answer an action with an error; close after too many bad ones.
+
+        Once closing, the socket reads nothing more (``_receive``).
+        """
         await self.send(
             text_data=json.dumps(
                 {"type": "error", "code": code, "message": str(message)}
@@ -187,7 +239,21 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         if bad:
             self.bad_messages += 1
             if self.bad_messages >= MAX_BAD_MESSAGES:
-                await self.close(code=CLOSE_BAD_CLIENT)
+                close = CLOSE_BAD_CLIENT
+        if close is not None:
+            self.closing = True
+            await self.close(code=close)
+
+    def _within_rate(self, action: str) -> bool:
+        """Take one action from this connection's budget for its kind."""
+        buckets = getattr(self, "buckets", None)
+        if buckets is None:
+            buckets = self.buckets = {}
+        kind = RATE_OF_ACTION.get(action, "other")
+        bucket = buckets.get(kind)
+        if bucket is None:
+            bucket = buckets[kind] = TokenBucket(*RATE_LIMITS[kind])
+        return bucket.take()
 
     async def receive(self, text_data=None, bytes_data=None):
         # Whatever the page says, it is alive: its lease goes on being renewed.
@@ -197,12 +263,23 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
             await self._receive(text_data, bytes_data)
 
     async def _receive(self, text_data=None, bytes_data=None) -> None:
+        if getattr(self, "closing", False):
+            return  # a flood queued behind the close costs nothing more
         try:
             message = _parse(text_data, bytes_data)
         except BadMessage as exc:
             await self.error(exc.code, exc.message)
             return
         action = message["action"]
+        if not self._within_rate(action):
+            # Once refused; past the limit again while refused, closed.
+            over = getattr(self, "over_rate", False)
+            self.over_rate = True
+            await self.error(
+                "too_fast", TOO_FAST, bad=False, close=CLOSE_TOO_FAST if over else None
+            )
+            return
+        self.over_rate = False
         if action not in self.actions:
             await self.error("unknown_action", _("Unknown action."))
             return
@@ -214,6 +291,12 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
             await self.error("forbidden", str(exc) or NOT_ALLOWED)
         except ValidationError as exc:
             await self.error("refused", exc.messages[0], bad=False)
+        except (OperationalError, InterfaceError):
+            # The database is unreachable: say so, and keep the socket open.
+            logger.warning(
+                "sitting %s: %s failed on the database", self.meeting_id, action
+            )
+            await self.error("unavailable", UNAVAILABLE, bad=False)
 
     async def do_ping(self, message: dict) -> None:
         """The page's heartbeat (``receive`` noted it): answered, so it knows too."""
@@ -223,11 +306,15 @@ class _SittingConsumerBase(AsyncWebsocketConsumer):
         await self.send_snapshot()
 
     async def do_sync(self, message: dict) -> None:
-        """A periodic check from the client: a snapshot only if it fell behind."""
+        """A periodic check from the client: a snapshot only if it fell behind.
+
+        Against the sitting's current version: a change not pushed yet is
+        pushed first (``live.behind``).
+        """
         version = message.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise BadMessage("bad_version", _("A version is a number."))
-        if await live.published_version(self.meeting_id) != version:
+        if await live.behind(self.meeting_id, self.audience, version):
             await self.send_snapshot()
 
 

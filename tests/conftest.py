@@ -172,6 +172,10 @@ def start_test_server(django_db_blocker, *, serve_static: bool = True):
 def stop_test_server(process) -> None:
     process.terminate()
     process.join(timeout=10)
+    if process.is_alive():
+        # Never leave it behind: the run would wait for it at exit for ever.
+        process.kill()
+        process.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

@@ -27,10 +27,12 @@ class VotingConfig(AppConfig):
         from meetings.live import register_sitting_panel, register_snapshot_part
         from meetings.open_votes import register_open_votes
         from voting.home import home_context
-        from voting.live import Vote, vote_part, vote_view
+        from voting.live import Vote, vote_pace, vote_part, vote_view
         from voting.services.closing import open_votes_close, open_votes_of
 
-        register_snapshot_part("vote", vote_part, view=vote_view, schema=Vote)
+        register_snapshot_part(
+            "vote", vote_part, view=vote_view, schema=Vote, pace=vote_pace
+        )
         register_sitting_panel("voting/_sitting_panel.html")
         register_home_panel("voting/_home_panel.html", home_context)
         register_open_votes(list_open=open_votes_of, close=open_votes_close)

@@ -5,10 +5,16 @@ seen by each audience (``vote_view``): the open poll, how many have voted of
 how many may, and the result once it is public. A secret tally is never here
 before the director-general announces it, and the public gets nothing about
 an item in closed session. ``static/js/ballot.js`` reads it.
+
+While a secret ballot is open its count is paced (``vote_pace``): a change
+of the count alone is pushed on the next tick of ``SECRET_COUNT_INTERVAL``
+seconds, never at the moment of one ballot.
 """
 
 from dataclasses import dataclass
 from typing import Literal, TypedDict
+
+from django.conf import settings
 
 from meetings.live import PUBLIC
 from meetings.register import Register
@@ -81,7 +87,10 @@ def vote_part(meeting, register: Register) -> BuiltVote | None:
             "names_against": result.names_against,
             "names_abstaining": result.names_abstaining,
         }
-    return BuiltVote(data=data, closed_session=poll.item.is_closed_session)
+    # The chair may declare closed session on any item: the public then
+    # hears nothing of its vote either (as of the item itself).
+    closed = poll.item.is_closed_session or meeting.closed_session
+    return BuiltVote(data=data, closed_session=closed)
 
 
 def vote_view(built: BuiltVote | None, audience: str) -> Vote | None:
@@ -91,3 +100,21 @@ def vote_view(built: BuiltVote | None, audience: str) -> Vote | None:
     if audience == PUBLIC and built.closed_session:
         return None
     return built.data
+
+
+SECRET_COUNT_INTERVAL = 5.0  # seconds; the default of the setting of that name
+
+
+def vote_pace(old: Vote | None, new: Vote | None) -> float:
+    """Seconds a change of the vote part may wait: a secret count's alone.
+
+    Any other change (a poll opened or closed, the number who may vote) is
+    pushed at once.
+    """
+    if not old or not new or not new["secret"] or new["state"] != "open":
+        return 0.0
+    if old["poll"] != new["poll"] or old["state"] != "open":
+        return 0.0
+    if any(old.get(key) != value for key, value in new.items() if key != "voted"):
+        return 0.0
+    return float(getattr(settings, "SECRET_COUNT_INTERVAL", SECRET_COUNT_INTERVAL))

@@ -12,6 +12,7 @@
 """
 
 from meetings.live.connect import (
+    behind,
     cached_message,
     cached_version,
     connection_closed,
@@ -51,6 +52,7 @@ __all__ = [
     "PUBLISH_INTERVAL",
     "SnapshotPart",
     "Speech",
+    "behind",
     "build_snapshot",
     "build_snapshots",
     "cached_message",

@@ -9,20 +9,24 @@ If the latest change is not pushed yet (or never was), it is pushed first,
 once for all the clients of the process that connect meanwhile. The client
 joins its group before this, so any later push reaches it as an update.
 
+A client's periodic ``sync`` is compared with the sitting's current version
+(``behind``): a change whose push failed or was lost is pushed then, and the
+client sent the fresh snapshot.
+
 Connections of members who attend are leases on their presence
 (``meetings.live.presence``): the absence check after the grace period asks
 whether a member is still, or again, online.
 """
 
 import asyncio
-import contextvars
 import datetime
 import logging
 
 from django.db.models import Case, F, TextField, Value, When
 
-from meetings.live import presence
-from meetings.live.publisher import db_call, publish
+from meetings.live import presence, publisher
+from meetings.live.background import background
+from meetings.live.publisher import VERSION_FIELD, db_call
 from meetings.models import Meeting, SittingState
 
 logger = logging.getLogger(__name__)
@@ -32,21 +36,23 @@ _snapshot_cache: dict[tuple[int, str], tuple[int, str]] = {}
 
 def _stored(
     meeting_id: int, audience: str, known: int | None
-) -> tuple[int, int, str] | None:
-    """Version, published version, and the stored snapshot unless ``known``.
+) -> tuple[int, int, int, str] | None:
+    """Version, published version, the audience's version, and its snapshot.
 
-    One query; the snapshot's text is read only if it is not the one cached.
+    The snapshot is read unless the audience's version is ``known``: one
+    query; the text is read only if it is not the one cached.
     """
+    shown = VERSION_FIELD[audience]
     return (
         SittingState.objects.filter(pk=meeting_id)
         .annotate(
             text=Case(
-                When(published_version=known, then=Value("")),
+                When(**{shown: known}, then=Value("")),
                 default=F(f"{audience}_json"),
                 output_field=TextField(),
             )
         )
-        .values_list("version", "published_version", "text")
+        .values_list("version", "published_version", shown, "text")
         .first()
     )
 
@@ -61,7 +67,7 @@ def _shared(running: dict, key, start) -> asyncio.Task:
     loop = asyncio.get_running_loop()
     task = running.get(key)
     if task is None or task.done() or task.get_loop() is not loop:
-        task = loop.create_task(start(), context=contextvars.Context())
+        task = background(start(), name=f"shared {key}", awaited=True)
         running[key] = task
         task.add_done_callback(
             lambda done: running.pop(key) if running.get(key) is done else None
@@ -73,8 +79,13 @@ _catching_up: dict[int, asyncio.Task] = {}
 
 
 async def _catch_up(meeting_id: int) -> None:
-    """Push now; clients of this process that ask meanwhile wait for the same push."""
-    task = _shared(_catching_up, meeting_id, lambda: publish(meeting_id))
+    """Push now; clients of this process that ask meanwhile wait for the same push.
+
+    Nothing to do if this process holds the change for its tick (it is paced).
+    """
+    if publisher.held(meeting_id):
+        return
+    task = _shared(_catching_up, meeting_id, lambda: publisher.publish(meeting_id))
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:
@@ -89,7 +100,7 @@ _reading: dict[tuple[int, str, int | None], asyncio.Task] = {}
 
 async def _read_stored(
     meeting_id: int, audience: str, known: int | None
-) -> tuple[int, int, str] | None:
+) -> tuple[int, int, int, str] | None:
     """``_stored``, read once for all the clients of the process asking meanwhile.
 
     In a storm of reconnects after a push, every client finds the cache one
@@ -140,27 +151,43 @@ async def snapshot_message(
     if row is None or row[1] < row[0]:
         await _catch_up(meeting_id)
         row = await _read_stored(meeting_id, audience, known)
-    version = row[1] if row else 0
+    version = row[2] if row else 0
     if cached and version == cached[0]:
         return cached[1]
-    data = row[2] if row and row[2] else "{}"
+    data = row[3] if row and row[3] else "{}"
     text = f'{{"type":"snapshot","version":{version},"data":{data}}}'
     _snapshot_cache[(meeting_id, audience)] = (version, text)
     return text
 
 
-def _published_version(meeting_id: int) -> int:
-    row = (
+def _versions(meeting_id: int, audience: str) -> tuple[int, int, int] | None:
+    return (
         SittingState.objects.filter(pk=meeting_id)
-        .values_list("published_version", flat=True)
+        .values_list("version", "published_version", VERSION_FIELD[audience])
         .first()
     )
-    return row or 0
 
 
-async def published_version(meeting_id: int) -> int:
-    """The version of the last push: a client that holds another is behind."""
-    return await db_call(_published_version)(meeting_id)
+async def published_version(meeting_id: int, audience: str) -> int:
+    """The version the audience's clients hold after the last push."""
+    row = await db_call(_versions)(meeting_id, audience)
+    return row[2] if row else 0
+
+
+async def behind(meeting_id: int, audience: str, held: int) -> bool:
+    """Whether a client holding version ``held`` must be sent the snapshot.
+
+    Compared with the sitting's current version: when the last change is not
+    pushed yet (its push failed, or was lost), it is pushed first. One query
+    when the client is current.
+    """
+    row = await db_call(_versions)(meeting_id, audience)
+    if row is None:
+        return False
+    if row[1] < row[0]:
+        await _catch_up(meeting_id)
+        row = await db_call(_versions)(meeting_id, audience) or row
+    return held != row[2]
 
 
 def connection_opened(

@@ -15,7 +15,14 @@ Server to client, one JSON text per message:
   the snapshot that differ from version ``prev``. A client holding ``prev``
   applies it; one at a higher version drops it; any other client missed a
   message (Channels drops messages to full channels) and sends ``resync``.
-- ``ErrorMessage`` answers a refused or malformed action.
+- ``ErrorMessage`` answers a refused or malformed action. Its ``code`` says
+  why: ``not_text``, ``too_long``, ``not_json``, ``no_action``,
+  ``unknown_action``, ``bad_version``, ``bad_kind``, ``forbidden``,
+  ``refused`` (a rule of the sitting: the message says which), ``too_fast``
+  (over the connection's rate for that kind of action; once more while over
+  it, the socket is closed with code 4429) and ``unavailable`` (the database
+  could not be reached; try again). Repeated malformed messages close the
+  socket with code 4400.
 - ``Pong`` answers a ``ping``.
 
 Client to server: ``{"action": "resync"}``; ``{"action": "sync", "version":
@@ -28,7 +35,10 @@ gets ``Hello`` and answers to ``ping`` only.
 
 The snapshot is language-neutral (codes, never labels): the page holds the
 labels. The public snapshot never carries names, titles or the stream of an
-item in closed session.
+item in closed session, nor the item's quorum (its recusals): during a closed
+session its ``quorum`` is the sitting's, by presence alone. The public stream
+gets no update for a change it does not see, so it does not tick with a
+closed session's ballots.
 """
 
 import types

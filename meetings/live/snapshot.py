@@ -34,11 +34,17 @@ class SnapshotPart:
     ``view(built, audience)`` turns what it built into the JSON-ready value
     one audience may see (None for nothing), without querying; ``schema``
     declares that value's shape for the contract (a TypedDict, or ``Any``).
+    ``pace(old, new)``, given two values the view made, answers how many
+    seconds such a change may wait before it is pushed (0: push it at once);
+    the publisher holds a change made only of paced parts until the next
+    multiple of that many seconds on the clock, so its push does not time the
+    act that caused it (a secret ballot's count, say).
     """
 
     build: Callable[[Meeting, Register], Any]
     view: Callable[[Any, str], Any] = everyone
     schema: object = Any
+    pace: Callable[[Any, Any], float] | None = None
 
 
 _parts: dict[str, SnapshotPart] = {}
@@ -50,9 +56,10 @@ def register_snapshot_part(
     *,
     view: Callable[[Any, str], Any] = everyone,
     schema: object = Any,
+    pace: Callable[[Any, Any], float] | None = None,
 ) -> None:
     """Add (or replace) the part under ``key`` of every snapshot."""
-    _parts[key] = SnapshotPart(build=build, view=view, schema=schema)
+    _parts[key] = SnapshotPart(build=build, view=view, schema=schema, pace=pace)
 
 
 def unregister_snapshot_part(key: str) -> None:
@@ -115,6 +122,7 @@ class _Sitting:
     members: dict  # the members' snapshot, without the parts
     hidden_from_public: bool
     stream: str
+    sitting_quorum: dict  # by presence alone: no item, so no recusal
 
 
 def _read(meeting: Meeting, register: Register) -> _Sitting:
@@ -176,6 +184,7 @@ def _read(meeting: Meeting, register: Register) -> _Sitting:
         stream=meeting.livestream_url
         if meeting.livestream_url and meeting.is_live and not hidden
         else "",
+        sitting_quorum=register.quorum(None).as_dict(),
     )
 
 
@@ -191,6 +200,9 @@ def _core_for(sitting: _Sitting, audience: str) -> dict:
             data["item"] = {"id": None, "closed": True}
         data["speaker"] = None
         data["queue"] = []
+        # The item's quorum counts its recusals: a recusal in closed session
+        # must not show on the public stream.
+        data["quorum"] = sitting.sitting_quorum
     data["stream"] = sitting.stream
     return data
 

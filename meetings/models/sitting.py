@@ -20,7 +20,9 @@ class SittingState(models.Model):
     global across server processes. ``published_*`` is what clients were last
     sent; a publisher records a push only if the last one is still the one it
     diffed against, so updates form one chain (``prev`` -> ``version``)
-    whichever process sends them.
+    whichever process sends them. ``public_version`` is the version of the
+    last push that changed what the public sees: the public stream gets no
+    message, and its clients no new version, for a change it cannot see.
     """
 
     meeting = models.OneToOneField(
@@ -34,6 +36,7 @@ class SittingState(models.Model):
     published_version = models.PositiveBigIntegerField(
         _("published version"), default=0
     )
+    public_version = models.PositiveBigIntegerField(_("public version"), default=0)
     members_json = models.TextField(_("members' snapshot"), blank=True)
     public_json = models.TextField(_("public snapshot"), blank=True)
 

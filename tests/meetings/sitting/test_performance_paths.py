@@ -17,12 +17,12 @@ async def test_request_from_a_worker_thread_returns_before_the_push(monkeypatch)
     release = asyncio.Event()
     pushed: list[int] = []
 
-    async def slow_publish(meeting_id: int) -> None:
+    async def slow_push(meeting_id: int, **how) -> None:
         started.set()
         await release.wait()
         pushed.append(meeting_id)
 
-    monkeypatch.setattr(publisher, "publish", slow_publish)
+    monkeypatch.setattr(publisher, "_push", slow_push)
     live.remember_server_loop()  # what the ASGI application does
     begun = time.monotonic()
     await asyncio.wait_for(

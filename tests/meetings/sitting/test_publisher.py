@@ -93,6 +93,7 @@ def test_an_older_push_recorded_meanwhile_is_the_base_of_the_diff(live_meeting, 
     def another_publisher_pushes_an_older_version(meeting):
         SittingState.objects.filter(pk=meeting.pk).update(
             published_version=older,
+            public_version=older,  # it changed what the public sees
             public_json=json.dumps(stored | {"status": "suspended"}),
         )
 

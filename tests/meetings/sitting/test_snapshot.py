@@ -35,7 +35,11 @@ def vote_part():
         live.unregister_snapshot_part("vote")
     else:
         live.register_snapshot_part(
-            "vote", previous.build, view=previous.view, schema=previous.schema
+            "vote",
+            previous.build,
+            view=previous.view,
+            schema=previous.schema,
+            pace=previous.pace,
         )
 
 
