@@ -110,6 +110,10 @@ def _links(fragment: str) -> dict[str, str]:
     }
 
 
+def gallery_of(meeting) -> str:
+    return reverse("meetings:sitting_public", args=[meeting.pk])
+
+
 def _pages(meeting):
     return [reverse("home"), reverse("meetings:meeting_detail", args=[meeting.pk])]
 
@@ -264,29 +268,38 @@ def test_the_home_page_costs_the_same_however_many_sittings(
     assert html.split("</header>")[0].count("Sitting in session") == 7
 
 
-def test_the_public_calendar_and_agenda_lead_to_the_gallery_and_the_results(body):
+def test_the_public_calendar_and_agenda_lead_to_the_gallery_and_the_results(
+    body, django_assert_num_queries
+):
     live = _sitting(body, starts_in=-HOURS, state=Meeting.State.IN_SESSION)
     coming = _sitting(body, starts_in=3 * HOURS)
     later = _sitting(body, starts_in=48 * HOURS)
     past = _sitting(body, starts_in=-20 * 24 * HOURS, state=Meeting.State.CLOSED)
     client = client_for(None)
-    calendar = client.get(reverse("meetings:public_calendar", args=[body.slug]))
+    # The body, the upcoming and past sittings, the sittings soon: the list of
+    # those live or about to sit reads the same lists again, not the database.
+    with django_assert_num_queries(4):
+        calendar = client.get(reverse("meetings:public_calendar", args=[body.slug]))
+    live_section = (
+        calendar.content.decode().split('id="live-title"')[1].split("</section>")[0]
+    )
+    assert gallery_of(live) in live_section and gallery_of(coming) in live_section
+    assert gallery_of(later) not in live_section
     links = _links(calendar.content.decode())
-    gallery = lambda m: reverse("meetings:sitting_public", args=[m.pk])  # noqa: E731
-    assert links[f"Follow live: {live.title}"] == gallery(live)
-    assert gallery(coming) in links.values()
-    assert gallery(later) not in links.values()
+    assert links[f"Follow live: {live.title}"] == gallery_of(live)
+    assert gallery_of(coming) in links.values()
+    assert gallery_of(later) not in links.values()
     results = reverse("voting:results", args=[past.pk])
     assert results in links.values()
-    for address in [gallery(live), gallery(coming), results]:
+    for address in [gallery_of(live), gallery_of(coming), results]:
         assert client.get(address).status_code == 200
-    for meeting, expected in [(live, gallery(live)), (past, results)]:
+    for meeting, expected in [(live, gallery_of(live)), (past, results)]:
         agenda = client.get(
             reverse("meetings:public_agenda", args=[body.slug, meeting.pk])
         )
         assert expected in agenda.content.decode()
     agenda = client.get(reverse("meetings:public_agenda", args=[body.slug, later.pk]))
-    assert gallery(later) not in agenda.content.decode()
+    assert gallery_of(later) not in agenda.content.decode()
 
 
 @pytest.mark.browser
