@@ -324,3 +324,29 @@ def test_a_councillor_goes_from_home_to_the_live_sitting_by_the_link_name(
     assert colours[0] == ["rgb(179, 38, 30)", "rgb(255, 255, 255)"]
     assert colours[1] == ["rgb(255, 255, 255)", "rgb(11, 61, 110)"]
     assert colours[2] == ["rgb(11, 61, 110)", "rgb(255, 255, 255)"]
+
+
+@pytest.mark.parametrize(
+    ("role", "offered", "refused"),
+    [
+        ("councillor", ["Results of the votes", "Minutes"], ["Decision records"]),
+        ("clerk", ["Results of the votes", "Minutes", "Decision records"], []),
+    ],
+)
+def test_a_closed_sitting_leads_its_members_to_results_minutes_and_decisions(
+    body, cast, role, offered, refused
+):
+    past = _sitting(body, starts_in=-20 * 24 * HOURS, state=Meeting.State.CLOSED)
+    client = client_for(cast[role])
+    html = client.get(reverse("meetings:meeting_detail", args=[past.pk])).content
+    found = re.search(
+        rf'<section[^>]*data-after-sitting="{past.pk}"[^>]*>(.*?)</section>',
+        html.decode(),
+        re.S,
+    )
+    links = _links(found.group(1))
+    assert sorted(links) == sorted(offered)
+    for name in refused:
+        assert name not in links
+    for address in links.values():
+        assert client.get(address).status_code == 200
