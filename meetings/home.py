@@ -32,7 +32,18 @@ def home_context(user, bodies) -> dict[int, dict]:
         )
         for meeting in upcoming:
             next_meeting.setdefault(meeting.body_id, meeting)
-    # Ways in: every sitting about to sit or sitting, one query for all bodies.
+    compliance = years_compliance(preparation)
+    return {
+        body.pk: {
+            "next_meeting": next_meeting.get(body.pk),
+            "compliance": compliance.get(body.pk),
+        }
+        for body in bodies
+    }
+
+
+def ways_in_context(user, bodies) -> dict[int, dict]:
+    """The sittings about to sit or sitting of all the bodies, in one query."""
     sitting: dict[int, list[Meeting]] = {}
     for meeting in (
         Meeting.objects.sitting_soon()
@@ -41,12 +52,4 @@ def home_context(user, bodies) -> dict[int, dict]:
         .only("pk", "body_id", "title", "number", "starts_at", "state")
     ):
         sitting.setdefault(meeting.body_id, []).append(meeting)
-    compliance = years_compliance(preparation)
-    return {
-        body.pk: {
-            "next_meeting": next_meeting.get(body.pk),
-            "compliance": compliance.get(body.pk),
-            "sitting": sitting.get(body.pk, []),
-        }
-        for body in bodies
-    }
+    return {body.pk: {"sitting": sitting.get(body.pk, [])} for body in bodies}

@@ -141,6 +141,12 @@ def test_each_role_finds_its_next_action_and_the_link_works(
         assert client.get(links[name]).status_code == 200
 
 
+def test_the_card_comes_first_on_the_body_above_the_tasks(soon, cast):
+    # On a phone the tasks fill the first screen: the way in must precede them.
+    html = client_for(cast["councillor"]).get(reverse("home")).content.decode()
+    assert html.index(f'data-ways-in="{soon.pk}"') < html.index('class="tasks"')
+
+
 def test_a_sitting_in_session_or_suspended_keeps_its_card_until_it_closes(body, cast):
     meeting = _sitting(body, starts_in=-3 * HOURS, state=Meeting.State.IN_SESSION)
     client = client_for(cast["councillor"])
