@@ -112,9 +112,14 @@ def _lock_open_poll(poll: Poll, *, share: bool) -> tuple[Poll, str]:
         # The rest of an open poll (item, public key) never changes.
         return poll, row[1]
     # SQLite runs with transaction_mode=IMMEDIATE: one writer at a time, so
-    # the state read here cannot change before the commit.
+    # the state read here cannot change before the commit. On PostgreSQL
+    # only the poll and the meeting, and without their keys: a lock on the
+    # body's row (or a key lock) would wait for, and be waited for by, any
+    # audited change of the body committing meanwhile (its foreign-key check
+    # at commit, under the audit chain's lock), and PostgreSQL ends one of
+    # the two as a deadlock.
     locked = (
-        Poll.objects.select_for_update()
+        Poll.objects.select_for_update(no_key=True, of=("self", "item__meeting"))
         .select_related("item__meeting__body")
         .get(pk=poll.pk)
     )
