@@ -171,7 +171,7 @@ def outcome_lines(vote: dict | None) -> list[str]:
 
 
 def _tally(counts: list[tuple[str, int]]) -> str:
-    """ "Label: n; label: n" — a tally, each count after its label."""
+    """A tally, each count after its label: "Yes: 38; No: 1"."""
     return "; ".join(f"{label}: {count}" for label, count in counts)
 
 
