@@ -184,3 +184,22 @@ def test_paper_keeps_the_french_space_before_a_colon_unbroken():
         label = choices.label(choices.VoteChoice.YES)
     assert f"{label}\u00a0: 2\u00a0;" in lines[1]
     assert not any("\u202f" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "line, french",
+    [
+        ("Pour : 38 ; contre: 1 !", "Pour\u202f: 38\u202f; contre\u202f: 1\u202f!"),
+        ("Clôturer le vote ?", "Clôturer le vote\u202f?"),
+        # A time, an address and a reference keep their colon as they are.
+        (
+            "Séance à 19:00, https://example.org/v",
+            "Séance à 19:00, https://example.org/v",
+        ),
+    ],
+)
+def test_french_spacing_before_punctuation(line, french):
+    assert typography(line, "fr") == french
+    assert typography(line, "nl") == line
+    with translation.override("fr"):
+        assert typography(line) == french
