@@ -1,5 +1,7 @@
 """Project wiring: readers of environment settings that fail loudly on bad values."""
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -67,3 +69,20 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
             f"{name}={value!r} must be one of: {', '.join(sorted(choices))}."
         )
     return value
+
+
+def env_key(name: str, *, secret_key: str, label: bytes, min_length: int = 32) -> bytes:
+    """A key from NAME (or NAME_FILE), else derived from ``secret_key`` under ``label``.
+
+    A key given must be at least ``min_length`` characters; a derived one is
+    an HMAC of the label, so each use gets a key of its own.
+    """
+    value = env_str(name)
+    if value or os.environ.get(f"{name}_FILE"):
+        if len(value) < min_length:
+            raise ImproperlyConfigured(
+                f"{name} (or {name}_FILE) is {len(value)} characters long: "
+                f"use at least {min_length} random characters."
+            )
+        return value.encode()
+    return hmac.new(secret_key.encode(), label, hashlib.sha256).digest()

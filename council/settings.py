@@ -4,9 +4,6 @@
 # layer. DATABASE_URL switches to PostgreSQL and REDIS_URL to Redis. Every
 # variable is described in .env.example and README.md.
 
-import hashlib
-import hmac
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from council.env import env_bool, env_choice, env_int, env_list, env_str
+from council.env import env_bool, env_choice, env_int, env_key, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,37 +33,24 @@ if not SECRET_KEY:
 # is derived from SECRET_KEY under a label of its own (rotating SECRET_KEY
 # then invalidates the chain: set AUDIT_KEY to keep them independent).
 AUDIT_KEY_MIN_LENGTH = 32
-_audit_key = env_str("AUDIT_KEY")
-if _audit_key or os.environ.get("AUDIT_KEY_FILE"):
-    if len(_audit_key) < AUDIT_KEY_MIN_LENGTH:
-        raise ImproperlyConfigured(
-            f"AUDIT_KEY (or AUDIT_KEY_FILE) is {len(_audit_key)} characters long: "
-            f"use at least {AUDIT_KEY_MIN_LENGTH} random characters."
-        )
-    AUDIT_KEY = _audit_key.encode()
-else:
-    AUDIT_KEY = hmac.new(
-        SECRET_KEY.encode(), b"council.audit-chain.hmac-key.v1", hashlib.sha256
-    ).digest()
+AUDIT_KEY = env_key(
+    "AUDIT_KEY",
+    secret_key=SECRET_KEY,
+    label=b"council.audit-chain.hmac-key.v1",
+    min_length=AUDIT_KEY_MIN_LENGTH,
+)
 
 # Each secret poll's public key and the seals of its private key, and every
 # keyholder's public key, carry an HMAC under this secret, which is not in the
 # database: someone who can only write the database cannot substitute a key of
 # their own. Unset: derived from SECRET_KEY under a label of its own.
 POLL_KEY_SECRET_MIN_LENGTH = 32
-_poll_key_secret = env_str("POLL_KEY_SECRET")
-if _poll_key_secret or os.environ.get("POLL_KEY_SECRET_FILE"):
-    if len(_poll_key_secret) < POLL_KEY_SECRET_MIN_LENGTH:
-        raise ImproperlyConfigured(
-            "POLL_KEY_SECRET (or POLL_KEY_SECRET_FILE) is "
-            f"{len(_poll_key_secret)} characters long: use at least "
-            f"{POLL_KEY_SECRET_MIN_LENGTH} random characters."
-        )
-    POLL_KEY_SECRET = _poll_key_secret.encode()
-else:
-    POLL_KEY_SECRET = hmac.new(
-        SECRET_KEY.encode(), b"council.poll-key-binding.hmac-key.v1", hashlib.sha256
-    ).digest()
+POLL_KEY_SECRET = env_key(
+    "POLL_KEY_SECRET",
+    secret_key=SECRET_KEY,
+    label=b"council.poll-key-binding.hmac-key.v1",
+    min_length=POLL_KEY_SECRET_MIN_LENGTH,
+)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

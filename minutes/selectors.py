@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from council.models import AuditEntry, Body
 from meetings.models import Meeting
@@ -89,12 +90,22 @@ def compliance_warnings(
             Warning(
                 "warning",
                 _(
-                    "Only %(held)d sittings held in the room this year while "
-                    "%(expected)d were due by now to reach %(minimum)d (L1122-11)."
+                    "Only %(held)s this year while %(expected)s to reach "
+                    "%(minimum)d (L1122-11)."
                 )
                 % {
-                    "held": year.held_physical,
-                    "expected": year.expected_by_now,
+                    "held": ngettext(
+                        "%(count)d sitting held in the room",
+                        "%(count)d sittings held in the room",
+                        year.held_physical,
+                    )
+                    % {"count": year.held_physical},
+                    "expected": ngettext(
+                        "%(count)d was due by now",
+                        "%(count)d were due by now",
+                        year.expected_by_now,
+                    )
+                    % {"count": year.expected_by_now},
                     "minimum": REQUIRED_MEETINGS,
                 },
             )

@@ -13,8 +13,11 @@ import zoneinfo
 
 import nh3
 from django.utils import formats
+from django.utils.text import capfirst
+from django.utils.translation import get_language, ngettext, npgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, npgettext
+
+from voting import choices
 
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)(.+?)(?<=\S)\*(?![*\w])")
@@ -137,31 +140,20 @@ def outcome_lines(vote: dict | None) -> list[str]:
         ]
         rounds = vote.get("rounds") or []
         for rnd in rounds:
-            counts = "; ".join(
-                f"{label}: {count}" for label, count in rnd["counts"].items()
-            )
-            lines.append(
-                _(
-                    "Round %(number)d — %(counts)s; blank: %(blank)d; "
-                    "invalid: %(invalid)d."
-                )
-                % {
-                    "number": rnd["number"],
-                    "counts": counts,
-                    "blank": rnd.get("blank", 0),
-                    "invalid": rnd.get("invalid", 0),
-                }
-            )
+            counts = [(choices.label(key), n) for key, n in rnd["counts"].items()]
+            counts += [
+                (choices.label(choices.VoteChoice.BLANK), rnd.get("blank", 0)),
+                (choices.label(choices.VoteChoice.INVALID), rnd.get("invalid", 0)),
+            ]
+            # "round %(n)s" is the voting pages' own word for a round.
+            number = capfirst(_("round %(n)s") % {"n": rnd["number"]})
+            lines.append(f"{number} — {_tally(counts)}.")
         if not rounds:
             lines.append(
-                _(
-                    "For: %(yes)d; against: %(no)d; abstentions: %(abstain)d; "
-                    "blank: %(blank)d; invalid: %(invalid)d."
+                _tally(
+                    [(choices.label(c), vote.get(c, 0)) for c in choices.TALLY_ORDER]
                 )
-                % {
-                    k: vote.get(k, 0)
-                    for k in ("yes", "no", "abstain", "blank", "invalid")
-                }
+                + "."
             )
     else:
         lines = [_("Public vote: %(yes)s, %(no)s, %(abstain)s.") % _counts(vote)]
@@ -175,7 +167,30 @@ def outcome_lines(vote: dict | None) -> list[str]:
                 _("Abstained: %(names)s.")
                 % {"names": ", ".join(vote["names_abstaining"])}
             )
-    return lines + _decision_lines(vote)
+    return [typography(line) for line in lines + _decision_lines(vote)]
+
+
+def _tally(counts: list[tuple[str, int]]) -> str:
+    """A tally, each count after its label: "Yes: 38; No: 1"."""
+    return "; ".join(f"{label}: {count}" for label, count in counts)
+
+
+# French puts a narrow no-break space before these marks (and never a break).
+_FRENCH_MARK = re.compile(r"[ \u00a0\u202f]*([:;?!])(?=\s|$)")
+_NARROW_NBSP = "\u202f"
+
+
+def typography(line: str, language: str | None = None) -> str:
+    """``line`` with the active language's spacing around punctuation.
+
+    In French a narrow no-break space goes before ":" ";" "?" "!" that end a
+    word ("Pour : 38 ; contre : 1"); a time ("19:00") or an address is left
+    alone. Other languages are returned unchanged.
+    """
+    language = (language or get_language() or "").split("-")[0]
+    if language != "fr":
+        return line
+    return _FRENCH_MARK.sub(lambda match: _NARROW_NBSP + match.group(1), line)
 
 
 def _counts(vote: dict) -> dict[str, str]:
@@ -216,4 +231,5 @@ def _decision_lines(vote: dict) -> list[str]:
         return lines
     if decision == "void":
         return [_("No vote was cast: the vote is void.")]
-    return [_("Outcome: %(decision)s.") % {"decision": decision}]
+    label = choices.DECISION_LABELS.get(decision, "")
+    return [_("Outcome: %(decision)s.") % {"decision": label}] if label else []

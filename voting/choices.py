@@ -57,3 +57,31 @@ def candidate_pk(key: str) -> int | None:
         return None
     digits = key[len(CANDIDATE_PREFIX) :]
     return int(digits) if digits.isdigit() else None
+
+
+# What a tally prints for each value it counts: the choice's own label.
+TALLY_ORDER = (
+    VoteChoice.YES,
+    VoteChoice.NO,
+    VoteChoice.ABSTAIN,
+    VoteChoice.BLANK,
+    VoteChoice.INVALID,
+)
+LABELS = {choice.value: choice.label for choice in VoteChoice}
+
+
+def label(value: str, candidates: dict[str, str] | None = None) -> str:
+    """The words for a recorded value, in the active language.
+
+    A ``VoteChoice`` value gives its label; a candidate's key gives the name
+    ``candidates`` holds for it (keyed by the key or by the candidate's pk);
+    anything else (a candidate's name already) is returned as it is. Every
+    page and document prints a value through here, never the code itself.
+    """
+    if value in LABELS:
+        return str(LABELS[value])
+    pk = candidate_pk(value)
+    if pk is not None:
+        names = candidates or {}
+        return names.get(value) or names.get(str(pk)) or str(_("Candidate"))
+    return value

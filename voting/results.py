@@ -15,7 +15,7 @@ installs its renderer with ``register_outcome_wording`` in its
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from voting.choices import DECISION_LABELS, VoteChoice
+from voting.choices import DECISION_LABELS, LABELS, VoteChoice
 from voting.models import Poll, PublicVote
 
 PENDING = "pending"  # the decision of a secret result not yet announced
@@ -71,6 +71,11 @@ class VoteResult:
     @classmethod
     def pending_for(cls, item_id: int) -> "VoteResult":
         return cls(item_id=item_id, secret=True, decision=PENDING, pending=True)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each choice's label by its code, for pages that print counts."""
+        return LABELS
 
     @property
     def decision_label(self) -> str:

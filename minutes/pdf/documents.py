@@ -116,7 +116,16 @@ def _vote(vote: dict | None) -> list:
     st = styles()
     if not vote:
         return [para(_("No vote was taken on this item."), st.body)]
-    return [para(line, st.body) for line in words.outcome_lines(vote)]
+    return [para(_unbroken(line), st.body) for line in words.outcome_lines(vote)]
+
+
+def _unbroken(line: str) -> str:
+    """The outcome as paper prints it: French spaces before ":" stay unbroken.
+
+    ReportLab breaks lines at a narrow no-break space (and Bitstream Vera has
+    no glyph for it), but keeps a no-break space whole, in every typeface.
+    """
+    return line.replace("\u202f", "\u00a0")
 
 
 # ---- decision extract ---------------------------------------------------------------

@@ -101,121 +101,125 @@ OUTCOMES = {
 
 WORDING = {
     "fr": {
-        "public_adopted": "Vote public : 32 voix pour, 3 contre, 6 abstentions. "
-        "Ont voté contre : Anne Piron, Luc Wéry, Eva Nys. "
-        "Se sont abstenus : Jo Dardenne. La proposition est adoptée.",
-        "public_rejected_on_a_tie": "Vote public : 20 voix pour, 20 contre, "
-        "1 abstention. Ont voté contre : Anne Piron. La proposition est rejetée.",
-        "public_void": "Vote public : 0 voix pour, 0 contre, 5 abstentions. "
-        "Se sont abstenus : Anne Piron. Aucun suffrage exprimé : le vote est nul.",
-        "secret_adopted": "Scrutin secret : 42 membres ont pris part au vote. "
-        "Pour : 38 ; contre : 1 ; abstentions : 2 ; blancs : 1 ; nuls : 0. "
-        "La proposition est adoptée.",
+        "public_adopted": "Vote public\u202f: 32 voix pour, 3 contre, 6 abstentions. "
+        "Ont voté contre\u202f: Anne Piron, Luc Wéry, Eva Nys. Se sont "
+        "abstenus\u202f: Jo Dardenne. La proposition est adoptée.",
+        "public_rejected_on_a_tie": "Vote public\u202f: 20 voix pour, 20 contre, 1 "
+        "abstention. Ont voté contre\u202f: Anne Piron. La proposition est rejetée.",
+        "public_void": "Vote public\u202f: 0 voix pour, 0 contre, 5 abstentions. Se "
+        "sont abstenus\u202f: Anne Piron. Aucun suffrage exprimé\u202f: le vote est "
+        "nul.",
+        "secret_adopted": "Scrutin secret\u202f: 42 membres ont pris part au vote. "
+        "Oui\u202f: 38\u202f; Non\u202f: 1\u202f; Abstention\u202f: 2\u202f; "
+        "Blancs\u202f: 1\u202f; Nul\u202f: 0. La proposition est adoptée.",
         "secret_pending": "Scrutin secret : le résultat n’a pas encore été proclamé.",
-        "appointed_in_the_first_round": "Scrutin secret : 41 membres ont pris part "
-        "au vote. Tour 1 — Claire Dumont: 25; Marc Lefèvre: 14 ; blancs : 2 ; "
-        "nuls : 0. Claire Dumont est désigné(e).",
-        "runoff_with_age_deciding_second_place": "Scrutin secret : 41 membres ont "
-        "pris part au vote. Tour 1 — Julie Marchand: 17; Amélie Gilson: 11; "
-        "Sarah Delvaux: 11 ; blancs : 2 ; nuls : 0. Aucun candidat n'obtient la "
-        "majorité absolue : un scrutin de ballottage suit. Une égalité a été "
-        "départagée par l'âge : le candidat le plus âgé passe en premier.",
-        "runoff_tie_goes_to_the_older": "Scrutin secret : 41 membres ont pris part "
-        "au vote. Tour 1 — Julie Marchand: 17; Amélie Gilson: 15; Sarah Delvaux: 7 "
-        "; blancs : 2 ; nuls : 0. Tour 2 — Amélie Gilson: 20; Julie Marchand: 20 ; "
-        "blancs : 1 ; nuls : 0. Parité des voix : Amélie Gilson, candidat(e) le "
-        "(la) plus âgé(e), est désigné(e).",
-        "appointment_void": "Scrutin secret : 3 membres ont pris part au vote. "
-        "Tour 1 — Claire Dumont: 0 ; blancs : 3 ; nuls : 0. Aucun suffrage "
-        "exprimé : le vote est nul.",
+        "appointed_in_the_first_round": "Scrutin secret\u202f: 41 membres ont pris "
+        "part au vote. Tour 1 — Claire Dumont\u202f: 25\u202f; Marc Lefèvre\u202f: "
+        "14\u202f; Blancs\u202f: 2\u202f; Nul\u202f: 0. Claire Dumont est "
+        "désigné(e).",
+        "runoff_with_age_deciding_second_place": "Scrutin secret\u202f: 41 membres "
+        "ont pris part au vote. Tour 1 — Julie Marchand\u202f: 17\u202f; Amélie "
+        "Gilson\u202f: 11\u202f; Sarah Delvaux\u202f: 11\u202f; Blancs\u202f: "
+        "2\u202f; Nul\u202f: 0. Aucun candidat n'obtient la majorité absolue\u202f: "
+        "un scrutin de ballottage suit. Une égalité a été départagée par "
+        "l'âge\u202f: le candidat le plus âgé passe en premier.",
+        "runoff_tie_goes_to_the_older": "Scrutin secret\u202f: 41 membres ont pris "
+        "part au vote. Tour 1 — Julie Marchand\u202f: 17\u202f; Amélie "
+        "Gilson\u202f: 15\u202f; Sarah Delvaux\u202f: 7\u202f; Blancs\u202f: "
+        "2\u202f; Nul\u202f: 0. Tour 2 — Amélie Gilson\u202f: 20\u202f; Julie "
+        "Marchand\u202f: 20\u202f; Blancs\u202f: 1\u202f; Nul\u202f: 0. Parité des "
+        "voix\u202f: Amélie Gilson, candidat(e) le (la) plus âgé(e), est "
+        "désigné(e).",
+        "appointment_void": "Scrutin secret\u202f: 3 membres ont pris part au vote. "
+        "Tour 1 — Claire Dumont\u202f: 0\u202f; Blancs\u202f: 3\u202f; Nul\u202f: "
+        "0. Aucun suffrage exprimé\u202f: le vote est nul.",
     },
     "nl": {
-        "public_adopted": "Openbare stemming: 32 stemmen voor, 3 tegen, "
-        "6 onthoudingen. Stemden tegen: Anne Piron, Luc Wéry, Eva Nys. "
-        "Onthielden zich: Jo Dardenne. Het voorstel is aangenomen.",
-        "public_rejected_on_a_tie": "Openbare stemming: 20 stemmen voor, 20 tegen, "
-        "1 onthouding. Stemden tegen: Anne Piron. Het voorstel is verworpen.",
+        "public_adopted": "Openbare stemming: 32 stemmen voor, 3 tegen, 6 "
+        "onthoudingen. Stemden tegen: Anne Piron, Luc Wéry, Eva Nys. Onthielden "
+        "zich: Jo Dardenne. Het voorstel is aangenomen.",
+        "public_rejected_on_a_tie": "Openbare stemming: 20 stemmen voor, 20 tegen, 1 "
+        "onthouding. Stemden tegen: Anne Piron. Het voorstel is verworpen.",
         "public_void": "Openbare stemming: 0 stemmen voor, 0 tegen, 5 onthoudingen. "
         "Onthielden zich: Anne Piron. Er werd geen geldige stem uitgebracht: de "
         "stemming is nietig.",
-        "secret_adopted": "Geheime stemming: 42 leden namen deel. Voor: 38; "
-        "tegen: 1; onthoudingen: 2; blanco: 1; ongeldig: 0. "
-        "Het voorstel is aangenomen.",
+        "secret_adopted": "Geheime stemming: 42 leden namen deel. Ja: 38; Nee: 1; "
+        "Onthouding: 2; Blanco: 1; Ongeldig: 0. Het voorstel is aangenomen.",
         "secret_pending": "Geheime stemming: de uitslag is nog niet bekendgemaakt.",
         "appointed_in_the_first_round": "Geheime stemming: 41 leden namen deel. "
-        "Ronde 1 — Claire Dumont: 25; Marc Lefèvre: 14; blanco: 2; ongeldig: 0. "
+        "Ronde 1 — Claire Dumont: 25; Marc Lefèvre: 14; Blanco: 2; Ongeldig: 0. "
         "Claire Dumont is benoemd.",
         "runoff_with_age_deciding_second_place": "Geheime stemming: 41 leden namen "
         "deel. Ronde 1 — Julie Marchand: 17; Amélie Gilson: 11; Sarah Delvaux: 11; "
-        "blanco: 2; ongeldig: 0. Geen enkele kandidaat behaalt de volstrekte "
+        "Blanco: 2; Ongeldig: 0. Geen enkele kandidaat behaalt de volstrekte "
         "meerderheid: er volgt een herstemming. Een staking van stemmen werd "
         "beslecht op leeftijd: de oudste kandidaat gaat voor.",
         "runoff_tie_goes_to_the_older": "Geheime stemming: 41 leden namen deel. "
-        "Ronde 1 — Julie Marchand: 17; Amélie Gilson: 15; Sarah Delvaux: 7; "
-        "blanco: 2; ongeldig: 0. Ronde 2 — Amélie Gilson: 20; Julie Marchand: 20; "
-        "blanco: 1; ongeldig: 0. Staking van stemmen: Amélie Gilson, de oudste "
-        "kandidaat, is aangesteld.",
-        "appointment_void": "Geheime stemming: 3 leden namen deel. Ronde 1 — "
-        "Claire Dumont: 0; blanco: 3; ongeldig: 0. Er werd geen geldige stem "
-        "uitgebracht: de stemming is nietig.",
+        "Ronde 1 — Julie Marchand: 17; Amélie Gilson: 15; Sarah Delvaux: 7; Blanco: "
+        "2; Ongeldig: 0. Ronde 2 — Amélie Gilson: 20; Julie Marchand: 20; Blanco: "
+        "1; Ongeldig: 0. Staking van stemmen: Amélie Gilson, de oudste kandidaat, "
+        "is aangesteld.",
+        "appointment_void": "Geheime stemming: 3 leden namen deel. Ronde 1 — Claire "
+        "Dumont: 0; Blanco: 3; Ongeldig: 0. Er werd geen geldige stem uitgebracht: "
+        "de stemming is nietig.",
     },
     "de": {
-        "public_adopted": "Öffentliche Abstimmung: 32 Stimmen dafür, 3 dagegen, "
-        "6 Enthaltungen. Dagegen stimmten: Anne Piron, Luc Wéry, Eva Nys. "
-        "Der Stimme enthielten sich: Jo Dardenne. Der Vorschlag ist angenommen.",
-        "public_rejected_on_a_tie": "Öffentliche Abstimmung: 20 Stimmen dafür, "
-        "20 dagegen, 1 Enthaltung. Dagegen stimmten: Anne Piron. "
-        "Der Vorschlag ist abgelehnt.",
-        "public_void": "Öffentliche Abstimmung: 0 Stimmen dafür, 0 dagegen, "
-        "5 Enthaltungen. Der Stimme enthielten sich: Anne Piron. Es wurde keine "
+        "public_adopted": "Öffentliche Abstimmung: 32 Stimmen dafür, 3 dagegen, 6 "
+        "Enthaltungen. Dagegen stimmten: Anne Piron, Luc Wéry, Eva Nys. Der Stimme "
+        "enthielten sich: Jo Dardenne. Der Vorschlag ist angenommen.",
+        "public_rejected_on_a_tie": "Öffentliche Abstimmung: 20 Stimmen dafür, 20 "
+        "dagegen, 1 Enthaltung. Dagegen stimmten: Anne Piron. Der Vorschlag ist "
+        "abgelehnt.",
+        "public_void": "Öffentliche Abstimmung: 0 Stimmen dafür, 0 dagegen, 5 "
+        "Enthaltungen. Der Stimme enthielten sich: Anne Piron. Es wurde keine "
         "gültige Stimme abgegeben: die Abstimmung ist nichtig.",
-        "secret_adopted": "Geheime Abstimmung: 42 Mitglieder nahmen teil. "
-        "Dafür: 38; dagegen: 1; Enthaltungen: 2; leer: 1; ungültig: 0. "
-        "Der Vorschlag ist angenommen.",
+        "secret_adopted": "Geheime Abstimmung: 42 Mitglieder nahmen teil. Ja: 38; "
+        "Nein: 1; Enthaltung: 2; Leer: 1; Ungültig: 0. Der Vorschlag ist "
+        "angenommen.",
         "secret_pending": "Geheime Abstimmung: das Ergebnis wurde noch nicht "
         "verkündet.",
         "appointed_in_the_first_round": "Geheime Abstimmung: 41 Mitglieder nahmen "
-        "teil. Wahlgang 1 — Claire Dumont: 25; Marc Lefèvre: 14; leer: 2; "
-        "ungültig: 0. Claire Dumont ist ernannt.",
+        "teil. Wahlgang 1 — Claire Dumont: 25; Marc Lefèvre: 14; Leer: 2; Ungültig: "
+        "0. Claire Dumont ist ernannt.",
         "runoff_with_age_deciding_second_place": "Geheime Abstimmung: 41 Mitglieder "
-        "nahmen teil. Wahlgang 1 — Julie Marchand: 17; Amélie Gilson: 11; "
-        "Sarah Delvaux: 11; leer: 2; ungültig: 0. Kein Kandidat erreicht die "
-        "absolute Mehrheit: Es folgt eine Stichwahl. Eine Stimmengleichheit wurde "
-        "nach dem Alter entschieden: Der ältere Kandidat hat Vorrang.",
+        "nahmen teil. Wahlgang 1 — Julie Marchand: 17; Amélie Gilson: 11; Sarah "
+        "Delvaux: 11; Leer: 2; Ungültig: 0. Kein Kandidat erreicht die absolute "
+        "Mehrheit: Es folgt eine Stichwahl. Eine Stimmengleichheit wurde nach dem "
+        "Alter entschieden: Der ältere Kandidat hat Vorrang.",
         "runoff_tie_goes_to_the_older": "Geheime Abstimmung: 41 Mitglieder nahmen "
-        "teil. Wahlgang 1 — Julie Marchand: 17; Amélie Gilson: 15; "
-        "Sarah Delvaux: 7; leer: 2; ungültig: 0. Wahlgang 2 — Amélie Gilson: 20; "
-        "Julie Marchand: 20; leer: 1; ungültig: 0. Stimmengleichheit: "
-        "Amélie Gilson, die ältere kandidierende Person, ist ernannt.",
-        "appointment_void": "Geheime Abstimmung: 3 Mitglieder nahmen teil. "
-        "Wahlgang 1 — Claire Dumont: 0; leer: 3; ungültig: 0. Es wurde keine "
-        "gültige Stimme abgegeben: die Abstimmung ist nichtig.",
+        "teil. Wahlgang 1 — Julie Marchand: 17; Amélie Gilson: 15; Sarah Delvaux: "
+        "7; Leer: 2; Ungültig: 0. Wahlgang 2 — Amélie Gilson: 20; Julie Marchand: "
+        "20; Leer: 1; Ungültig: 0. Stimmengleichheit: Amélie Gilson, die ältere "
+        "kandidierende Person, ist ernannt.",
+        "appointment_void": "Geheime Abstimmung: 3 Mitglieder nahmen teil. Wahlgang "
+        "1 — Claire Dumont: 0; Leer: 3; Ungültig: 0. Es wurde keine gültige Stimme "
+        "abgegeben: die Abstimmung ist nichtig.",
     },
     "en": {
-        "public_adopted": "Public vote: 32 for, 3 against, 6 abstaining. "
-        "Voted against: Anne Piron, Luc Wéry, Eva Nys. Abstained: Jo Dardenne. "
-        "The proposal is adopted.",
+        "public_adopted": "Public vote: 32 for, 3 against, 6 abstaining. Voted "
+        "against: Anne Piron, Luc Wéry, Eva Nys. Abstained: Jo Dardenne. The "
+        "proposal is adopted.",
         "public_rejected_on_a_tie": "Public vote: 20 for, 20 against, 1 abstaining. "
         "Voted against: Anne Piron. The proposal is rejected.",
-        "public_void": "Public vote: 0 for, 0 against, 5 abstaining. "
-        "Abstained: Anne Piron. No vote was cast: the vote is void.",
-        "secret_adopted": "Secret ballot: 42 members took part. For: 38; "
-        "against: 1; abstentions: 2; blank: 1; invalid: 0. The proposal is adopted.",
+        "public_void": "Public vote: 0 for, 0 against, 5 abstaining. Abstained: Anne "
+        "Piron. No vote was cast: the vote is void.",
+        "secret_adopted": "Secret ballot: 42 members took part. Yes: 38; No: 1; "
+        "Abstain: 2; Blank: 1; Invalid: 0. The proposal is adopted.",
         "secret_pending": "Secret ballot: the result has not been announced yet.",
-        "appointed_in_the_first_round": "Secret ballot: 41 members took part. "
-        "Round 1 — Claire Dumont: 25; Marc Lefèvre: 14; blank: 2; invalid: 0. "
-        "Claire Dumont is appointed.",
+        "appointed_in_the_first_round": "Secret ballot: 41 members took part. Round "
+        "1 — Claire Dumont: 25; Marc Lefèvre: 14; Blank: 2; Invalid: 0. Claire "
+        "Dumont is appointed.",
         "runoff_with_age_deciding_second_place": "Secret ballot: 41 members took "
         "part. Round 1 — Julie Marchand: 17; Amélie Gilson: 11; Sarah Delvaux: 11; "
-        "blank: 2; invalid: 0. No candidate has the absolute majority: a run-off "
+        "Blank: 2; Invalid: 0. No candidate has the absolute majority: a run-off "
         "follows. A tie was decided by age: the older candidate goes first.",
-        "runoff_tie_goes_to_the_older": "Secret ballot: 41 members took part. "
-        "Round 1 — Julie Marchand: 17; Amélie Gilson: 15; Sarah Delvaux: 7; "
-        "blank: 2; invalid: 0. Round 2 — Amélie Gilson: 20; Julie Marchand: 20; "
-        "blank: 1; invalid: 0. The votes are tied: Amélie Gilson, the older "
-        "candidate, is appointed.",
-        "appointment_void": "Secret ballot: 3 members took part. Round 1 — "
-        "Claire Dumont: 0; blank: 3; invalid: 0. No vote was cast: the vote is void.",
+        "runoff_tie_goes_to_the_older": "Secret ballot: 41 members took part. Round "
+        "1 — Julie Marchand: 17; Amélie Gilson: 15; Sarah Delvaux: 7; Blank: 2; "
+        "Invalid: 0. Round 2 — Amélie Gilson: 20; Julie Marchand: 20; Blank: 1; "
+        "Invalid: 0. The votes are tied: Amélie Gilson, the older candidate, is "
+        "appointed.",
+        "appointment_void": "Secret ballot: 3 members took part. Round 1 — Claire "
+        "Dumont: 0; Blank: 3; Invalid: 0. No vote was cast: the vote is void.",
     },
 }
 
@@ -255,7 +259,7 @@ def test_no_vote_no_words():
 @pytest.mark.parametrize(
     "language, expected",
     [
-        ("fr", "Vote public : 1 voix pour, 1 contre, 1 abstention."),
+        ("fr", "Vote public\u202f: 1 voix pour, 1 contre, 1 abstention."),
         ("nl", "Openbare stemming: 1 stem voor, 1 tegen, 1 onthouding."),
         ("de", "Öffentliche Abstimmung: 1 Stimme dafür, 1 dagegen, 1 Enthaltung."),
         ("en", "Public vote: 1 for, 1 against, 1 abstaining."),

@@ -121,8 +121,8 @@ def test_runoff_tie_goes_to_the_older_candidate(
         text = " ".join(outcome_wording(outcome))
     assert text == (
         "Secret ballot: 9 members took part. "
-        "Round 1 — Alice: 4; Bruno: 3; Chloé: 2; blank: 0; invalid: 0. "
-        "Round 2 — Alice: 4; Bruno: 4; blank: 1; invalid: 0. "
+        "Round 1 — Alice: 4; Bruno: 3; Chloé: 2; Blank: 0; Invalid: 0. "
+        "Round 2 — Alice: 4; Bruno: 4; Blank: 1; Invalid: 0. "
         "The votes are tied: Bruno, the older candidate, is appointed."
     )
 

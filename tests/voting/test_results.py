@@ -154,7 +154,7 @@ def test_minutes_text_of_a_secret_ballot_gives_totals_only(
     poll_announce(poll=secret_poll, by=director_general)
     with translation.override("en"):
         text = " ".join(outcome_wording(item_results(meeting)[secret_poll.item_id]))
-    assert text.startswith("Secret ballot: 3 members took part. For: 1; against: 2")
+    assert text.startswith("Secret ballot: 3 members took part. Yes: 1; No: 2")
     assert text.endswith("The proposal is rejected.")
     for member in members[:3]:
         assert member.display_name not in text
@@ -184,7 +184,7 @@ def test_the_poll_page_words_the_outcome_as_the_minutes_do(
     client = client_for(councillor)
     client.cookies["django_language"] = "fr"
     page = client.get(reverse("voting:poll", args=[poll.pk])).content.decode()
-    assert "Vote public : 4 voix pour, 1 contre, 1 abstention." in page
+    assert "Vote public\u202f: 4 voix pour, 1 contre, 1 abstention." in page
     assert "La proposition est adoptée." in page
     results = client.get(reverse("voting:results", args=[poll.item.meeting_id]))
     assert "La proposition est adoptée." in results.content.decode()
