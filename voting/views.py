@@ -1,6 +1,5 @@
 """Pages of the voting app: thin wrappers around the services."""
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from asgiref.sync import sync_to_async
@@ -15,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from council.auth import logged_in_recently, recent_login_required
+from council.auth import logged_in_recently, recent_login_for_writes
 from council.keyholders import is_confirmed_keyholder
 from council.models import Body, User
 from council.permissions import Action, can, require
@@ -57,27 +56,6 @@ def _reauthenticate(request, then: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(
         reverse("account_reauthenticate") + "?" + urlencode({"next": then})
     )
-
-
-def recent_login(view):
-    """Recent re-authentication for a page and for the POST it receives.
-
-    GET goes through allauth's decorator (a redirect, nothing stashed). A POST
-    without a recent login is sent to re-authenticate without being stashed
-    in the session as allauth would: the session table must never keep a
-    ballot's choice or a passphrase.
-    """
-    guarded = recent_login_required(view)
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if request.method == "GET":
-            return guarded(request, *args, **kwargs)
-        if not logged_in_recently(request):
-            return _reauthenticate(request, request.path)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _render_poll(request, poll: Poll, *, form=None, status=200):
@@ -146,7 +124,7 @@ def poll_vote(request, poll_id: int):
 
 @login_required
 @require_POST
-@recent_login
+@recent_login_for_writes
 def _poll_cast(request, poll_id: int):
     """Step two of a secret ballot: seal it. The tracker is shown this once."""
     poll = _poll(poll_id)
@@ -329,7 +307,7 @@ def ballot_box(request, poll_id: int):
 
 
 @login_required
-@recent_login
+@recent_login_for_writes
 @require_http_methods(["GET", "POST"])
 def unseal(request, poll_id: int):
     poll = _poll(poll_id)
@@ -379,7 +357,7 @@ def announce(request, poll_id: int):
 
 
 @login_required
-@recent_login
+@recent_login_for_writes
 @require_http_methods(["GET", "POST"])
 def key_setup(request, slug: str):
     body = get_object_or_404(Body, slug=slug)
